@@ -85,8 +85,9 @@ def sim(
         plan.configure(faults, latency_ms)
     except FaultSpecError as exc:
         raise fail(str(exc)) from None
-    simulator = cls(seed=seed, records=records, faults=plan,
-                    store_path=str(store) if store else None)
+    simulator = cls(
+        seed=seed, records=records, faults=plan, store_path=str(store) if store else None
+    )
     certfile = keyfile = None
     if getattr(cls, "needs_tls", False):
         certs = make_certificates(hosts=(host,))
@@ -94,8 +95,9 @@ def sim(
         if ca_out:
             ca_out.write_bytes(certs.ca_file.read_bytes())
     try:
-        server = SimulatorServer(simulator, host=host, port=port,
-                                 certfile=certfile, keyfile=keyfile, log_level="info")
+        server = SimulatorServer(
+            simulator, host=host, port=port, certfile=certfile, keyfile=keyfile, log_level="info"
+        )
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     console.print(f"{system} simulator listening on {server.base_url}", highlight=False)

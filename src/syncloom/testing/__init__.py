@@ -1,4 +1,4 @@
-"""Public test kit: the connector contract suite and simulator handles (connector tests import it)."""
+"""Public test kit: the connector contract suite and simulator handles (public)."""
 
 from __future__ import annotations
 

@@ -144,7 +144,9 @@ def contract_test_class(
     return ConnectorContract
 
 
-async def _create(conn: Connector, case: EntityCase, n: int | None = None) -> tuple[dict[str, Any], Record]:
+async def _create(
+    conn: Connector, case: EntityCase, n: int | None = None
+) -> tuple[dict[str, Any], Record]:
     n = n if n is not None else next(_numbers) + 10_000
     values = case.sample(n)
     key = case.key(n) if case.key else None
@@ -159,14 +161,18 @@ class _ContractTests:
     def anyio_backend(self) -> str:
         return "asyncio"
 
-    async def test_describe_names_keys_and_fields(self, connector: Connector, case: EntityCase) -> None:
+    async def test_describe_names_keys_and_fields(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         spec = await connector.describe(case.entity)
         assert spec.key_fields, f"{case.entity} declares no key fields"
         names = {f.name for f in spec.fields}
         missing = set(case.fields(case.sample(1))) - names
         assert not missing, f"{case.entity} sample uses fields describe() does not list: {missing}"
 
-    async def test_create_then_get_round_trips(self, connector: Connector, case: EntityCase) -> None:
+    async def test_create_then_get_round_trips(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         values, created = await _create(connector, case)
         assert_round_trip(case, values, created)
         read = await connector.get(case.entity, created.key.id)
@@ -175,7 +181,9 @@ class _ContractTests:
         assert_round_trip(case, values, read)
         assert read.modified_on_utc.tzinfo is not None
 
-    async def test_retried_create_does_not_duplicate(self, connector: Connector, case: EntityCase) -> None:
+    async def test_retried_create_does_not_duplicate(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         n = next(_numbers) + 20_000
         values, first = await _create(connector, case, n)
         with pytest.raises(AlreadyExistsError):
@@ -191,11 +199,15 @@ class _ContractTests:
         read = await connector.get(case.entity, created.key.id)
         assert read is not None
         for name, value in case.changes.items():
-            assert _same(value, read.values.get(name)), f"{name}: {value!r} != {read.values.get(name)!r}"
+            assert _same(value, read.values.get(name)), (
+                f"{name}: {value!r} != {read.values.get(name)!r}"
+            )
             assert _same(value, updated.values.get(name))
         assert read.modified_on_utc >= created.modified_on_utc
 
-    async def test_update_of_missing_record_is_not_found(self, connector: Connector, case: EntityCase) -> None:
+    async def test_update_of_missing_record_is_not_found(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         _, created = await _create(connector, case)
         await connector.delete(case.entity, created.key.id)
         spec = await connector.describe(case.entity)
@@ -220,7 +232,9 @@ class _ContractTests:
         assert after.key in seen
         assert before.key not in seen, "a record modified before the watermark was returned"
 
-    async def test_batch_reports_partial_failure(self, connector: Connector, case: EntityCase) -> None:
+    async def test_batch_reports_partial_failure(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         ops = []
         for bad in (False, True, False):
             n = next(_numbers) + 30_000
@@ -243,19 +257,26 @@ class _ContractTests:
         else:
             assert read is not None, "a deactivated record must still be readable"
 
-    async def test_iter_keys_and_search_find_records(self, connector: Connector, case: EntityCase) -> None:
+    async def test_iter_keys_and_search_find_records(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         values, created = await _create(connector, case)
         keys = [k async for page in _pages(connector, case.entity) for k in page]
         assert created.key.id in keys
         if case.search_field:
-            found = await connector.search(case.entity, {case.search_field: values[case.search_field]})
+            found = await connector.search(
+                case.entity, {case.search_field: values[case.search_field]}
+            )
             assert created.key in [r.key for r in found]
 
-    async def test_validation_error_keeps_vendor_text(self, connector: Connector, case: EntityCase) -> None:
+    async def test_validation_error_keeps_vendor_text(
+        self, connector: Connector, case: EntityCase
+    ) -> None:
         n = next(_numbers) + 40_000
         with pytest.raises(PermanentError) as caught:
-            await connector.create(case.entity, {**case.sample(n), **case.invalid},
-                                   case.key(n) if case.key else None)
+            await connector.create(
+                case.entity, {**case.sample(n), **case.invalid}, case.key(n) if case.key else None
+            )
         assert caught.value.vendor_message, "the vendor's own error text was dropped"
         assert caught.value.system == connector.system
 

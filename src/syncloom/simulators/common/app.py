@@ -172,8 +172,13 @@ class Simulator:
             await asyncio.sleep(self.faults.slow_ms / 1000)
             await self.app(scope, receive, send)
         else:  # reset: promise a body, send part of it, then drop the connection.
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-length", b"1000")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"1000")],
+                }
+            )
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
             raise ConnectionResetError("simulated connection reset")
 
@@ -187,12 +192,14 @@ class Simulator:
         ]
 
     async def _stats(self, request: Request) -> Response:
-        return JSONResponse({
-            "requests": dict(self.requests),
-            "total_requests": sum(self.requests.values()),
-            "faults_injected": dict(self.faults.injected),
-            **self.counters(),
-        })
+        return JSONResponse(
+            {
+                "requests": dict(self.requests),
+                "total_requests": sum(self.requests.values()),
+                "faults_injected": dict(self.faults.injected),
+                **self.counters(),
+            }
+        )
 
     async def _reset(self, request: Request) -> Response:
         self.reset()

@@ -14,8 +14,13 @@ from typing import Any
 
 from faker import Faker
 
-COUNTRIES = {"US": "United States", "DE": "Germany", "GB": "United Kingdom",
-             "FR": "France", "CA": "Canada"}
+COUNTRIES = {
+    "US": "United States",
+    "DE": "Germany",
+    "GB": "United Kingdom",
+    "FR": "France",
+    "CA": "Canada",
+}
 CURRENCIES = {"USD": "US Dollar", "EUR": "Euro", "GBP": "Pound Sterling", "CAD": "Canadian Dollar"}
 COUNTRY_CURRENCY = {"US": "USD", "DE": "EUR", "GB": "GBP", "FR": "EUR", "CA": "CAD"}
 PAYMENT_TERMS = {"Net30": 30, "Net60": 60, "Net10": 10, "DueOnReceipt": 0}
@@ -25,9 +30,10 @@ WAREHOUSES = {"11": "Main warehouse", "12": "East coast", "21": "Berlin"}
 DELIVERY_MODES = {"10": "Truck", "20": "Air", "30": "Parcel"}
 UNITS = ("ea", "hr", "kg", "box")
 # Legal entities: D365 data areas and the Intacct entities that stand for the same companies.
-LEGAL_ENTITIES = {"usmf": {"name": "Contoso USA", "currency": "USD", "country": "US", "intacct": "E100"},
-                  "demf": {"name": "Contoso Germany", "currency": "EUR", "country": "DE",
-                           "intacct": "E200"}}
+LEGAL_ENTITIES = {
+    "usmf": {"name": "Contoso USA", "currency": "USD", "country": "US", "intacct": "E100"},
+    "demf": {"name": "Contoso Germany", "currency": "EUR", "country": "DE", "intacct": "E200"},
+}
 DEPARTMENTS = {"SALES": "Sales", "SVC": "Services", "OPS": "Operations"}
 COST_CENTERS = {"CC100": "North", "CC200": "South"}
 BUSINESS_UNITS = {"BU-US": "usmf", "BU-EU": "demf"}
@@ -90,50 +96,70 @@ class SeedWorld:
     def companies(self, count: int) -> list[Company]:
         fake = self._faker
         fake.seed_instance(self.seed)
-        out = []
+        out: list[Company] = []
         countries = list(COUNTRIES)
         for n in range(1, count + 1):
             name = f"{fake.company()} {n:05d}"
             country = countries[n % len(countries)]
             entity = "demf" if country in {"DE", "FR"} else "usmf"
             domain = "".join(c for c in name.lower() if c.isalnum())[:20] or "example"
-            out.append(Company(
-                number=n, name=name, email=f"ap@{domain}.example.com",
-                phone=fake.numerify("+1-###-555-####"), tax_id=fake.numerify("##-#######"),
-                address=fake.street_address(), city=fake.city(), zip=fake.postcode(),
-                country=country, currency=COUNTRY_CURRENCY[country],
-                payment_terms=list(PAYMENT_TERMS)[n % len(PAYMENT_TERMS)],
-                customer_group=list(CUSTOMER_GROUPS)[n % 2], tax_group=list(TAX_GROUPS)[n % 2],
-                legal_entity=entity, credit_limit=Decimal(10000 * (1 + n % 10)),
-            ))
+            out.append(
+                Company(
+                    number=n,
+                    name=name,
+                    email=f"ap@{domain}.example.com",
+                    phone=fake.numerify("+1-###-555-####"),
+                    tax_id=fake.numerify("##-#######"),
+                    address=fake.street_address(),
+                    city=fake.city(),
+                    zip=fake.postcode(),
+                    country=country,
+                    currency=COUNTRY_CURRENCY[country],
+                    payment_terms=list(PAYMENT_TERMS)[n % len(PAYMENT_TERMS)],
+                    customer_group=list(CUSTOMER_GROUPS)[n % 2],
+                    tax_group=list(TAX_GROUPS)[n % 2],
+                    legal_entity=entity,
+                    credit_limit=Decimal(10000 * (1 + n % 10)),
+                )
+            )
         return out
 
     def people(self, companies: list[Company], per_company: int = 2) -> list[Person]:
         fake = self._faker
         fake.seed_instance(self.seed + 1)
-        out = []
+        out: list[Person] = []
         for company in companies:
             for _ in range(per_company):
                 first, last = fake.first_name(), fake.last_name()
-                out.append(Person(
-                    number=len(out) + 1, company=company.number, first_name=first, last_name=last,
-                    email=f"{first}.{last}{len(out) + 1}@example.com".lower(),
-                    phone=fake.numerify("+1-###-555-####"), job_title=fake.job()[:50],
-                ))
+                out.append(
+                    Person(
+                        number=len(out) + 1,
+                        company=company.number,
+                        first_name=first,
+                        last_name=last,
+                        email=f"{first}.{last}{len(out) + 1}@example.com".lower(),
+                        phone=fake.numerify("+1-###-555-####"),
+                        job_title=fake.job()[:50],
+                    )
+                )
         return out
 
     def products(self, count: int) -> list[Product]:
         fake = self._faker
         fake.seed_instance(self.seed + 2)
-        out = []
+        out: list[Product] = []
         for n in range(1, count + 1):
             words = fake.words(2)
-            out.append(Product(
-                number=f"P{n:05d}", name=f"{' '.join(w.title() for w in words)} {n}",
-                price=Decimal(fake.random_int(5, 2000)) + Decimal("0.99"),
-                unit=UNITS[n % len(UNITS)], tax_group=list(TAX_GROUPS)[n % 2],
-                on_hand=fake.random_int(0, 500),
-            ))
+            out.append(
+                Product(
+                    number=f"P{n:05d}",
+                    name=f"{' '.join(w.title() for w in words)} {n}",
+                    price=Decimal(fake.random_int(5, 2000)) + Decimal("0.99"),
+                    unit=UNITS[n % len(UNITS)],
+                    tax_group=list(TAX_GROUPS)[n % 2],
+                    on_hand=fake.random_int(0, 500),
+                )
+            )
         return out
 
 

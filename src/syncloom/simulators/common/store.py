@@ -28,7 +28,8 @@ class SimStore:
         if path is not None:
             self._db = sqlite3.connect(str(path), check_same_thread=False)
             self._db.execute(
-                "CREATE TABLE IF NOT EXISTS rows (tbl TEXT, key TEXT, doc TEXT, PRIMARY KEY (tbl, key))"
+                "CREATE TABLE IF NOT EXISTS rows"
+                " (tbl TEXT, key TEXT, doc TEXT, PRIMARY KEY (tbl, key))"
             )
             for tbl, key, doc in self._db.execute("SELECT tbl, key, doc FROM rows"):
                 self._tables.setdefault(tbl, {})[key] = json.loads(doc)

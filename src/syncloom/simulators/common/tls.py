@@ -31,7 +31,9 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_certificates(directory: Path | None = None, hosts: tuple[str, ...] = ()) -> TestCertificates:
+def make_certificates(
+    directory: Path | None = None, hosts: tuple[str, ...] = ()
+) -> TestCertificates:
     """Create a CA and a server certificate valid for loopback names, and write them as PEM."""
     out = Path(directory or tempfile.mkdtemp(prefix="syncloom-tls-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -47,14 +49,17 @@ def make_certificates(directory: Path | None = None, hosts: tuple[str, ...] = ()
         .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [x509.DNSName("localhost"),
-                                     x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    names: list[x509.GeneralName] = [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
     names += [x509.DNSName(h) for h in hosts if h not in {"localhost", "127.0.0.1"}]
     cert = (
         x509.CertificateBuilder()
