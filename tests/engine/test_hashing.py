@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from syncloom.engine.hashing import canonical_value, comparable, hash_values, same_value
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=20),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4),
+    st.dates(),
+)
+value_maps = st.dictionaries(st.text(min_size=1, max_size=8), scalars, max_size=8)
+
+
+def test_decimal_spellings_and_key_order_hash_alike():
+    assert hash_values({"a": Decimal("1.0"), "b": 2}) == hash_values(
+        {"b": 2.0, "a": Decimal("1.00")}
+    )
+    assert hash_values({"a": Decimal("100")}) == hash_values({"a": Decimal("1E+2")})
+
+
+def test_none_and_missing_hash_alike_but_empty_text_does_not():
+    assert hash_values({"a": 1, "b": None}) == hash_values({"a": 1})
+    assert hash_values({"a": 1, "b": ""}) != hash_values({"a": 1})
+
+
+def test_kinds_do_not_collide():
+    assert canonical_value(True) != canonical_value(1)
+    assert canonical_value("n:1") != canonical_value(1)
+    assert hash_values({"a": "1"}) != hash_values({"a": 1})
+
+
+def test_datetimes_hash_by_instant():
+    berlin = timezone(timedelta(hours=1))
+    assert hash_values({"t": datetime(2025, 1, 1, 13, tzinfo=berlin)}) == hash_values(
+        {"t": datetime(2025, 1, 1, 12, tzinfo=UTC)}
+    )
+    assert canonical_value(date(2025, 1, 1)) == "d:2025-01-01"
+
+
+def test_lines_and_nested_mappings_are_canonical():
+    left = {"lines": [{"qty": Decimal("1.0"), "sku": "A"}]}
+    right = {"lines": [{"sku": "A", "qty": 1, "note": None}]}
+    assert hash_values(left) == hash_values(right)
+
+
+def test_comparable_is_looser_for_noop_checks():
+    assert same_value("12.50", Decimal("12.5"))
+    assert same_value(12.5, "12.5")
+    assert same_value("", None)
+    assert same_value(" Acme ", "Acme")
+    assert same_value("2025-01-02", date(2025, 1, 2))
+    assert same_value("2025-01-02T10:00:00Z", datetime(2025, 1, 2, 10, tzinfo=UTC))
+    assert not same_value("Acme", "ACME")
+    assert not same_value("1", "2")
+    assert comparable({"a": "", "b": "1.0"}) == comparable({"b": 1})
+
+
+@given(value_maps)
+def test_hash_is_stable_across_insertion_order(values):
+    reordered = dict(reversed(list(values.items())))
+    assert hash_values(values) == hash_values(reordered)
+
+
+@given(value_maps, st.text(min_size=1, max_size=8))
+def test_adding_a_none_field_never_changes_the_hash(values, name):
+    extended = {**values, name: None}
+    without = {k: v for k, v in extended.items() if v is not None}
+    assert hash_values(extended) == hash_values(without)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False), st.integers(0, 5))
+def test_trailing_zeros_never_change_the_hash(number, zeros):
+    padded = Decimal(f"{number:f}{'' if '.' in f'{number:f}' else '.'}{'0' * zeros}")
+    assert hash_values({"n": number}) == hash_values({"n": padded})
