@@ -1,0 +1,396 @@
+"""Flows: the flow document, the configuration of what syncs where and how.
+
+What does a user configure? A YAML document of one or more :class:`Flow` s, each the sync of one
+entity pair: endpoints, direction, field map, value maps, filter, schedule, conflict and delete
+policy, match tiers, legal-entity routing, parent dependencies, batch windows and flapping
+limits. :func:`load_flows` validates it and reports **every** problem with its path in the
+document (``flows[2].fields[5].transform: unknown function 'uper'``); :func:`dump_flows`
+writes it back so that ``load_flows(dump_flows(doc)) == doc``.
+
+Example::
+
+    doc = load_flows(Path("flows.yaml").read_text())
+    accounts = doc.flow("accounts")
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import time
+from typing import TYPE_CHECKING
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from syncloom.engine.flow_checks import FlowDocumentError, Problem, check_document, format_path
+from syncloom.errors import MappingError
+
+if TYPE_CHECKING:
+    from syncloom.engine.transforms import TransformTable
+
+__all__ = [
+    "BatchWindowSpec",
+    "ConflictRule",
+    "DeleteRule",
+    "Dependency",
+    "Endpoint",
+    "FieldDirection",
+    "FieldMap",
+    "Flapping",
+    "Flow",
+    "FlowDirection",
+    "FlowDocument",
+    "FlowDocumentError",
+    "LegalEntityRoute",
+    "MatchField",
+    "MatchRules",
+    "MatchTier",
+    "Normaliser",
+    "Problem",
+    "Routing",
+    "Schedule",
+    "Side",
+    "ValueMap",
+    "Weekday",
+    "dump_flows",
+    "load_flows",
+]
+
+
+class Side(enum.StrEnum):
+    """The two sides of every flow: the CRM and the ERP (conflict policies name them)."""
+
+    CRM = "crm"
+    ERP = "erp"
+
+    @property
+    def other(self) -> Side:
+        """The opposite side."""
+        return Side.ERP if self is Side.CRM else Side.CRM
+
+
+class FlowDirection(enum.StrEnum):
+    """Whether a flow writes only source → target, or both ways."""
+
+    ONE_WAY = "one_way"
+    BOTH = "both"
+
+
+class FieldDirection(enum.StrEnum):
+    """Which way one field travels."""
+
+    TO_TARGET = "to_target"
+    TO_SOURCE = "to_source"
+    BOTH = "both"
+
+    def includes(self, direction: FieldDirection) -> bool:
+        """Return True when a field with this direction travels in ``direction``."""
+        return self is FieldDirection.BOTH or self is direction
+
+
+class ConflictRule(enum.StrEnum):
+    """How a field changed on both sides since the last sync is settled."""
+
+    CRM_WINS = "crm_wins"
+    ERP_WINS = "erp_wins"
+    NEWEST_WINS = "newest_wins"
+    MANUAL_REVIEW = "manual_review"
+
+
+class DeleteRule(enum.StrEnum):
+    """What happens on the target when the source record disappears."""
+
+    PROPAGATE = "propagate"
+    INACTIVATE = "inactivate"
+    IGNORE = "ignore"
+
+
+class Normaliser(enum.StrEnum):
+    """How a match field's values are normalised before they are compared."""
+
+    EXACT = "exact"
+    TEXT = "text"
+    TAX_ID = "tax_id"
+    EMAIL = "email"
+    NAME = "name"
+
+
+class Weekday(enum.StrEnum):
+    """Days of the week, for batch windows."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        """Monday is 0, as in :meth:`datetime.date.weekday`."""
+        return list(Weekday).index(self)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+
+class Endpoint(_Model):
+    """One end of a flow: a Connection by name, an entity, and which side it is."""
+
+    connection: str = Field(min_length=1)
+    entity: str = Field(min_length=1)
+    side: Side | None = None
+
+
+class ValueMap(_Model):
+    """A table from one system's codes to the other's (countries, currencies, terms...)."""
+
+    values: dict[str, str]
+    default: str | None = None
+    reverse: dict[str, str] | None = None
+    reverse_default: str | None = None
+
+    def forward(self, value: object, *, name: str = "value map") -> object:
+        """Translate source → target.
+
+        Raises:
+            MappingError: when the value is not in the map and there is no default.
+        """
+        return _translate(value, self.values, self.default, name)
+
+    def backward(self, value: object, *, name: str = "value map") -> object:
+        """Translate target → source, by ``reverse`` or else by inverting ``values``."""
+        return _translate(value, self.inverse(), self.reverse_default, name)
+
+    def inverse(self) -> dict[str, str]:
+        """The reverse table: explicit, or the first source code for each target code."""
+        if self.reverse is not None:
+            return self.reverse
+        inverse: dict[str, str] = {}
+        for source, target in self.values.items():
+            inverse.setdefault(target, source)
+        return inverse
+
+    def is_one_to_one(self) -> bool:
+        """Return True when no two source codes map to the same target code."""
+        return len(set(self.values.values())) == len(self.values)
+
+
+def _translate(value: object, table: Mapping[str, str], default: str | None, name: str) -> object:
+    if value is None or value == "":
+        return None
+    found = table.get(str(value), default)
+    if found is None:
+        raise MappingError(f"{str(value)[:60]!r} is not in {name} and it has no default")
+    return found
+
+
+class FieldMap(_Model):
+    """One entry of a flow's field map."""
+
+    source: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    direction: FieldDirection | None = None
+    transform: str | None = None
+    reverse_transform: str | None = None
+    value_map: str | None = None
+    create_only: bool = False
+    update_only: bool = False
+    required: bool = False
+    conflict: ConflictRule | None = None
+
+
+class Schedule(_Model):
+    """When a flow polls: a cron expression read in a time zone."""
+
+    cron: str
+    timezone: str = "UTC"
+
+
+class MatchField(_Model):
+    """One pair of fields compared by a match tier."""
+
+    source: str
+    target: str
+    normalise: Normaliser = Normaliser.TEXT
+
+
+class MatchTier(_Model):
+    """One tier of first-sync matching; all its field pairs must agree."""
+
+    name: str = Field(min_length=1)
+    fields: tuple[MatchField, ...] = Field(min_length=1)
+
+
+class MatchRules(_Model):
+    """Ordered match tiers, tried until one finds a candidate."""
+
+    tiers: tuple[MatchTier, ...] = ()
+    scope_by_legal_entity: bool = False
+
+
+class LegalEntityRoute(_Model):
+    """Where records with one routing value go."""
+
+    legal_entity: str
+    connection: str | None = None
+
+
+class Routing(_Model):
+    """Legal-entity routing: a source field and what each of its values means."""
+
+    field: str
+    routes: dict[str, LegalEntityRoute]
+    default: LegalEntityRoute | None = None
+
+    def route(self, value: object) -> LegalEntityRoute | None:
+        """Return the route for a routing value, or the default, or ``None``."""
+        return self.routes.get(str(value), self.default) if value is not None else self.default
+
+
+class Dependency(_Model):
+    """This flow's records point at another flow's records through a lookup field."""
+
+    flow: str
+    field: str
+
+
+class BatchWindowSpec(_Model):
+    """A daily time range, in a time zone, when bulk work may run."""
+
+    start: time
+    end: time
+    timezone: str = "UTC"
+    days: tuple[Weekday, ...] = tuple(Weekday)
+
+
+class Flapping(_Model):
+    """A record synced more than ``max_syncs`` times in ``window_min`` minutes is paused."""
+
+    max_syncs: int = Field(default=6, gt=0)
+    window_min: int = Field(default=10, gt=0)
+
+
+class Flow(_Model):
+    """The configured sync of one entity pair."""
+
+    name: str = Field(min_length=1)
+    source: Endpoint
+    target: Endpoint
+    direction: FlowDirection = FlowDirection.ONE_WAY
+    fields: tuple[FieldMap, ...] = ()
+    source_fields: tuple[str, ...] = ()
+    filter: str | None = None
+    schedule: Schedule | None = None
+    conflict: ConflictRule = ConflictRule.NEWEST_WINS
+    delete: DeleteRule = DeleteRule.INACTIVATE
+    match: MatchRules = MatchRules()
+    routing: Routing | None = None
+    depends_on: tuple[Dependency, ...] = ()
+    batch_windows: tuple[BatchWindowSpec, ...] = ()
+    flapping: Flapping = Flapping()
+
+    @property
+    def source_side(self) -> Side:
+        """Which side the source is: as declared, else the opposite of the target, else CRM."""
+        if self.source.side is not None:
+            return self.source.side
+        return self.target.side.other if self.target.side is not None else Side.CRM
+
+    @property
+    def target_side(self) -> Side:
+        """Which side the target is."""
+        return self.target.side if self.target.side is not None else self.source_side.other
+
+    def field_direction(self, entry: FieldMap) -> FieldDirection:
+        """The field's own direction, or the flow's default for it."""
+        if entry.direction is not None:
+            return entry.direction
+        both = self.direction is FlowDirection.BOTH
+        return FieldDirection.BOTH if both else FieldDirection.TO_TARGET
+
+    def conflict_rule(self, target_field: str) -> ConflictRule:
+        """The conflict rule for one target field: its override, else the flow's."""
+        entry = next((f for f in self.fields if f.target == target_field), None)
+        return entry.conflict if entry and entry.conflict else self.conflict
+
+    def known_source_fields(self) -> frozenset[str]:
+        """Source fields this flow names: mapped, declared, routed and matched."""
+        names = {f.source for f in self.fields} | set(self.source_fields)
+        names |= {m.source for tier in self.match.tiers for m in tier.fields}
+        names |= {d.field for d in self.depends_on}
+        if self.routing is not None:
+            names.add(self.routing.field)
+        return frozenset(names)
+
+
+class FlowDocument(_Model):
+    """A whole flow document: shared value maps and the flows using them."""
+
+    version: int = 1
+    value_maps: dict[str, ValueMap] = {}
+    flows: tuple[Flow, ...] = ()
+
+    def flow(self, name: str) -> Flow:
+        """Return the flow called ``name``.
+
+        Raises:
+            KeyError: when there is none (names were checked at load, so this is a caller bug).
+        """
+        for flow in self.flows:
+            if flow.name == name:
+                return flow
+        raise KeyError(name)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys: YAML would silently keep the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_flows(yaml_text: str, *, transforms: TransformTable | None = None) -> FlowDocument:
+    """Parse and validate a flow document.
+
+    Args:
+        yaml_text: the document.
+        transforms: the transform table expressions may call; default built-ins plus entry
+            points, resolved now.
+
+    Raises:
+        FlowDocumentError: with one :class:`Problem` per problem found, each with its path.
+    """
+    from syncloom.engine.transforms import TransformTable
+
+    try:
+        raw = yaml.load(yaml_text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise FlowDocumentError([Problem("", f"not valid YAML: {exc}")]) from exc
+    try:
+        document = FlowDocument.model_validate(raw if raw is not None else {})
+    except PydanticValidationError as exc:
+        problems = [Problem(format_path(e["loc"]), e["msg"]) for e in exc.errors()]
+        raise FlowDocumentError(problems) from exc
+    problems = check_document(document, transforms or TransformTable.load())
+    if problems:
+        raise FlowDocumentError(problems)
+    return document
+
+
+def dump_flows(document: FlowDocument) -> str:
+    """Write a flow document as YAML, leaving out values that equal their defaults."""
+    data = document.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
