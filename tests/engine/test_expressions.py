@@ -19,6 +19,13 @@ def test_transform_of_value():
     assert run("upper(trim(value))", "  acme ") == "ACME"
 
 
+def test_bare_function_name_is_a_transform_of_value():
+    expr = Expression.compile_transform("upper", functions=TABLE)
+    assert expr.evaluate(Scope(values={}, value="x")) == "X"
+    with pytest.raises(ExpressionError, match="is a function; call it"):
+        Expression.compile("upper", functions=TABLE)
+
+
 def test_fields_conditionals_and_decimal_literals():
     assert run("Amount * 1.1 if Kind == 'B' else Amount", Kind="B", Amount=Decimal(10)) == Decimal(
         "11.0"

@@ -113,6 +113,25 @@ class Expression:
     names: frozenset[str]
 
     @classmethod
+    def compile_transform(
+        cls,
+        source: str,
+        *,
+        functions: TransformTable,
+        names: Collection[str] | None = None,
+        lookups: Collection[str] | None = None,
+    ) -> Expression:
+        """Compile a field transform, where a bare function name means ``name(value)``.
+
+        Raises:
+            ExpressionError: as :meth:`compile`.
+        """
+        text = source.strip()
+        if text.isidentifier() and text in functions:
+            text = f"{text}({VALUE})"
+        return cls.compile(text, functions=functions, names=names, lookups=lookups)
+
+    @classmethod
     def compile(
         cls,
         source: str,
@@ -142,9 +161,11 @@ class Expression:
         nodes = list(ast.walk(tree))
         if len(nodes) > MAX_NODES:
             raise ExpressionError(f"expression has more than {MAX_NODES} parts")
+        callees = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
         for node in nodes:
-            _check_node(node, functions, names, lookups)
-        used = frozenset(n.id for n in nodes if isinstance(n, ast.Name))
+            if id(node) not in callees:
+                _check_node(node, functions, names, lookups)
+        used = frozenset(n.id for n in nodes if isinstance(n, ast.Name) and id(n) not in callees)
         return cls(source, tree, functions, used)
 
     def evaluate(self, scope: Scope, *, field: str | None = None) -> object:
@@ -189,7 +210,9 @@ def _check_constant(node: ast.Constant) -> None:
 def _check_name(node: ast.Name, functions: TransformTable, names: Collection[str] | None) -> None:
     if node.id.startswith("_"):
         raise _refuse(node, f"name {node.id!r} is not allowed")
-    if node.id == VALUE or node.id in functions or names is None or node.id in names:
+    if node.id in functions:
+        raise _refuse(node, f"{node.id!r} is a function; call it: {node.id}(...)")
+    if node.id == VALUE or names is None or node.id in names:
         return
     raise _refuse(node, f"unknown name {node.id!r}")
 

@@ -121,7 +121,7 @@ class _FlowChecker:
 
     def _compile(self, text: str, path: str, names: Collection[str] | None) -> Iterator[Problem]:
         try:
-            Expression.compile(
+            Expression.compile_transform(
                 text, functions=self.transforms, names=names, lookups=self.document.value_maps
             )
         except ExpressionError as exc:
