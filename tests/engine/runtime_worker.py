@@ -1,6 +1,7 @@
 """A worker process for the runtime's durability proof: start a run, get killed, resume it.
 
-Usage: ``python runtime_worker.py DATABASE_URL MARKER_FILE [--start] [--hold-at N]``.
+Usage: ``python runtime_worker.py DATABASE_URL MARKER_FILE [--start [--in-transaction]]
+[--hold-at N]``.
 Every step appends ``enter N`` when it begins and ``step N`` when its effect is done. With
 ``--hold-at N``, step N blocks after ``enter N`` until the process is killed; whether a step
 holds is a property of this process, not of the run, so the resumed run goes through.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import threading
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from syncloom.engine.runtime import Runtime, durable_step, durable_workflow
 
@@ -42,12 +45,25 @@ def proof_run(marker: str) -> int:
     return sum(proof_step(marker, index) for index in range(1, STEPS + 1))
 
 
+def _enqueue(runtime: Runtime, marker: str, *, in_transaction: bool) -> None:
+    if not in_transaction:
+        runtime.enqueue(
+            QUEUE, proof_run, marker, partition_key=PARTITION_KEY, workflow_id=WORKFLOW_ID
+        )
+        return
+    with runtime.transaction() as tx:
+        tx.connection.execute(sa.text("CREATE TABLE IF NOT EXISTS proof_intake (key TEXT)"))
+        tx.connection.execute(sa.text("INSERT INTO proof_intake VALUES (:key)"), {"key": marker})
+        tx.enqueue(QUEUE, proof_run, marker, partition_key=PARTITION_KEY, workflow_id=WORKFLOW_ID)
+
+
 def main() -> None:
     global _hold_at
     parser = argparse.ArgumentParser()
     parser.add_argument("database_url")
     parser.add_argument("marker")
     parser.add_argument("--start", action="store_true")
+    parser.add_argument("--in-transaction", action="store_true")
     parser.add_argument("--hold-at", type=int, default=0)
     args = parser.parse_args()
     _hold_at = args.hold_at
@@ -55,15 +71,11 @@ def main() -> None:
     runtime.register_queue(QUEUE, worker_concurrency=2)
     with runtime:
         if args.start:
-            handle = runtime.enqueue(
-                QUEUE, proof_run, args.marker, partition_key=PARTITION_KEY, workflow_id=WORKFLOW_ID
-            )
-            total: object = handle.result(timeout_s=60)
-        else:
-            found = runtime.job(WORKFLOW_ID)
-            if found is None:
-                raise SystemExit(f"run {WORKFLOW_ID} not found")
-            total = found.result(timeout_s=60)
+            _enqueue(runtime, args.marker, in_transaction=args.in_transaction)
+        found = runtime.job(WORKFLOW_ID)
+        if found is None:
+            raise SystemExit(f"run {WORKFLOW_ID} not found")
+        total = found.result(timeout_s=60)
         _append(args.marker, f"finished {total}")
 
 

@@ -105,9 +105,10 @@ def _wait_for_line(marker: Path, line: str, process: subprocess.Popen[bytes], lo
         time.sleep(0.05)
 
 
-def _prove_resume_after_kill(url: str, tmp_path: Path) -> None:
+def _prove_resume_after_kill(url: str, tmp_path: Path, start: str) -> None:
     marker, log = tmp_path / "marker.txt", tmp_path / "worker.log"
-    first = _spawn(url, marker, log, "--start", "--hold-at", "3")
+    flags = ["--start", "--hold-at", "3"] + (["--in-transaction"] if start == "transaction" else [])
+    first = _spawn(url, marker, log, *flags)
     try:
         # "enter 3" means step 2's output is checkpointed: step 3 only starts after that.
         _wait_for_line(marker, "enter 3", first, log)
@@ -127,9 +128,13 @@ def _prove_resume_after_kill(url: str, tmp_path: Path) -> None:
     assert lines[-1] == "finished 15"
 
 
+START_MODES = ["enqueue", "transaction"]
+
+
 @pytest.mark.e2e
-def test_killed_worker_resumes_each_step_once_on_sqlite(tmp_path):
-    _prove_resume_after_kill(f"sqlite:///{tmp_path / 'runtime.sqlite'}", tmp_path)
+@pytest.mark.parametrize("start", START_MODES)
+def test_killed_worker_resumes_each_step_once_on_sqlite(tmp_path, start):
+    _prove_resume_after_kill(f"sqlite:///{tmp_path / 'runtime.sqlite'}", tmp_path, start)
 
 
 @contextmanager
@@ -146,9 +151,10 @@ def _fresh_pg_database(pg_url: str) -> Iterator[str]:
 
 @pytest.mark.e2e
 @pytest.mark.pg
-def test_killed_worker_resumes_each_step_once_on_postgresql(pg_url, tmp_path):
+@pytest.mark.parametrize("start", START_MODES)
+def test_killed_worker_resumes_each_step_once_on_postgresql(pg_url, tmp_path, start):
     with _fresh_pg_database(pg_url) as url:
-        _prove_resume_after_kill(url, tmp_path)
+        _prove_resume_after_kill(url, tmp_path, start)
 
 
 # --- one runtime in this process: queues, handles, transactions, schedules --------------------
