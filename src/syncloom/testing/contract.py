@@ -86,6 +86,8 @@ class EntityCase:
 
 
 def _same(expected: object, actual: object) -> bool:
+    if isinstance(expected, bool) or isinstance(actual, bool):  # bool is an int subclass
+        return expected == actual
     if isinstance(expected, Decimal | int | float) and isinstance(actual, Decimal | int | float):
         return Decimal(str(expected)) == Decimal(str(actual))
     return expected == actual
