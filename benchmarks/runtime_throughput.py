@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short pass (100 and 200)")
     parser.add_argument("--direct", type=int, default=500)
     parser.add_argument("--queued", type=int, default=1000)
-    parser.add_argument("--worker-concurrency", type=int, default=16)
+    parser.add_argument("--worker-concurrency", type=int, default=64)
     # The runner passes the same flags to every benchmark: ignore the ones for others.
     args, _ = parser.parse_known_args(argv)
     if args.quick:
