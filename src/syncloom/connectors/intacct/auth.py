@@ -44,6 +44,7 @@ class ControlIds:
         self._counter = itertools.count(1)
 
     def next(self) -> str:
+        """The next control id."""
         return f"{self._prefix}-{next(self._counter)}"
 
 
@@ -76,6 +77,7 @@ def envelope(
 
 
 def login_xml(creds: IntacctCredentials, entity_id: str | None) -> str:
+    """The ``<login>`` element."""
     return (
         f"<login><userid>{escape(creds.user_id)}</userid>"
         f"<companyid>{escape(creds.company_id)}</companyid>"
@@ -85,4 +87,5 @@ def login_xml(creds: IntacctCredentials, entity_id: str | None) -> str:
 
 
 def session_xml(session: ApiSession) -> str:
+    """The ``<sessionid>`` element."""
     return f"<sessionid>{escape(session.sessionid)}</sessionid>"

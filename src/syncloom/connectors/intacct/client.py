@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from lxml import etree
@@ -27,9 +28,7 @@ from syncloom.connectors.intacct.errors import FaultReport, IntacctFault, transl
 from syncloom.errors import RemoteError, TransientError
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
-)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,11 @@ class Result:
 
     @property
     def ok(self) -> bool:
+        """True on success."""
         return self.status == "success"
 
     def error(self, record_key: str | None = None) -> RemoteError:
+        """This failed result as a syncloom error."""
         report = FaultReport("function", self.errors, self.function)
         return translate(report=report, record_key=record_key)
 
@@ -92,6 +93,7 @@ class IntacctClient:
         return f"IntacctClient(url={self.url!r}, company={self.credentials.company_id!r})"
 
     async def aclose(self) -> None:
+        """Close the HTTP client."""
         await self.http.aclose()
 
     async def call(self, bodies: list[str]) -> list[Result]:
@@ -105,7 +107,9 @@ class IntacctClient:
                 if attempt == 2:
                     break
         raise translate(
-            report=FaultReport("authentication", (IntacctFault("XL03000006", "", "Invalid session"),))
+            report=FaultReport(
+                "authentication", (IntacctFault("XL03000006", "", "Invalid session"),)
+            )
         )
 
     async def _session(self) -> ApiSession:
@@ -156,7 +160,8 @@ def _parse(content: bytes) -> etree._Element:
             system="intacct",
             status=200,
         ) from None
-    if root.getroottree().docinfo.doctype:
+    info: Any = root.getroottree().docinfo
+    if info.doctype:
         raise TransientError("Intacct answer carried a DOCTYPE; refused", system="intacct")
     return root
 
@@ -166,7 +171,9 @@ def _errors(node: etree._Element | None) -> tuple[IntacctFault, ...]:
         return ()
     return tuple(
         IntacctFault(
-            _text(e, "errorno"), _text(e, "description"), _text(e, "description2"),
+            _text(e, "errorno"),
+            _text(e, "description"),
+            _text(e, "description2"),
             _text(e, "correction"),
         )
         for e in node.findall("error")

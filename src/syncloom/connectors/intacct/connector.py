@@ -172,10 +172,10 @@ class IntacctConnector:
     async def search(self, entity: str, criteria: Values, limit: int = 50) -> Sequence[Record]:
         """Records whose fields equal every criterion."""
         spec = self._entity(entity)
-        condition = queries.all_of(
-            [queries.compare("equalto", k, v) for k, v in criteria.items()]
+        condition = queries.all_of([queries.compare("equalto", k, v) for k, v in criteria.items()])
+        body = queries.query(
+            spec, spec.read_fields, condition, pagesize=max(1, min(limit, MAX_PAGE))
         )
-        body = queries.query(spec, spec.read_fields, condition, pagesize=max(1, min(limit, MAX_PAGE)))
         result = await self._one(body)
         return [to_record(spec, e, self.tz) for e in result.records()]
 

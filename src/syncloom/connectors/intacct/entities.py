@@ -59,6 +59,7 @@ class IntacctEntity:
 
     @property
     def spec(self) -> EntitySpec:
+        """This entity as an EntitySpec."""
         return EntitySpec(
             name=self.name,
             key_fields=(self.key_field,),
@@ -70,14 +71,17 @@ class IntacctEntity:
 
     @property
     def read_fields(self) -> list[str]:
+        """The fields read from Intacct (lines excluded)."""
         return [f.name for f in self.fields if f.type is not FieldType.LINES]
 
     def kind(self, name: str) -> FieldType:
+        """The declared type of ``name``."""
         spec = next((f for f in self.fields if f.name == name), None)
         return spec.type if spec else FieldType.STRING
 
     @property
     def server_keyed(self) -> bool:
+        """True when Intacct assigns the key (RECORDNO)."""
         return self.key_field == "RECORDNO"
 
 
@@ -133,7 +137,9 @@ ENTITIES: dict[str, IntacctEntity] = {
             "EXTENDED_DESCRIPTION BASEUOM",
             "NAME ITEMTYPE",
         ),
-        _entity("GLACCOUNT", "ACCOUNTNO", "ACCOUNTNO TITLE ACCOUNTTYPE NORMALBALANCE STATUS:e", "TITLE"),
+        _entity(
+            "GLACCOUNT", "ACCOUNTNO", "ACCOUNTNO TITLE ACCOUNTTYPE NORMALBALANCE STATUS:e", "TITLE"
+        ),
         _entity("DEPARTMENT", "DEPARTMENTID", "DEPARTMENTID TITLE PARENTID STATUS:e", "TITLE"),
         _entity("LOCATION", "LOCATIONID", "LOCATIONID NAME PARENTID STATUS:e CURRENCY", "NAME"),
         _entity(

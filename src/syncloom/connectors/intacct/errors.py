@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -41,6 +42,7 @@ class IntacctFault:
 
     @property
     def text(self) -> str:
+        """All non-empty texts of the error."""
         return " ".join(p for p in (self.description, self.description2, self.correction) if p)
 
 
@@ -53,7 +55,7 @@ class FaultReport:
     function: str = ""
 
 
-def translate(  # noqa: C901 - a flat decision table reads better than nested helpers
+def translate(
     *,
     exc: httpx.HTTPError | None = None,
     response: httpx.Response | None = None,
@@ -87,7 +89,12 @@ def translate(  # noqa: C901 - a flat decision table reads better than nested he
 def _from_status(response: httpx.Response, record_key: str | None) -> RemoteError:
     status = response.status_code
     code, text = _gateway_error(response)
-    common = {"system": SYSTEM, "status": status, "vendor_code": code, "record_key": record_key}
+    common: dict[str, Any] = {
+        "system": SYSTEM,
+        "status": status,
+        "vendor_code": code,
+        "record_key": record_key,
+    }
     message = f"Intacct gateway answered HTTP {status}" + (f": {code} {text}" if code else "")
     vendor = text or response.reason_phrase or str(status)
     if status == 429:
@@ -97,7 +104,9 @@ def _from_status(response: httpx.Response, record_key: str | None) -> RemoteErro
     if status >= 500:
         return TransientError(message, vendor_message=vendor, **common)
     if status in {400, 401, 403}:
-        return AuthError(message + "; check the sender and user credentials", vendor_message=vendor, **common)
+        return AuthError(
+            message + "; check the sender and user credentials", vendor_message=vendor, **common
+        )
     return PermanentError(message, vendor_message=vendor, **common)
 
 
@@ -106,7 +115,7 @@ def _from_report(report: FaultReport, record_key: str | None) -> RemoteError:
     text = " | ".join(e.text for e in report.errors if e.text) or first.errorno
     code = first.errorno
     codes = {e.errorno for e in report.errors}
-    common = {
+    common: dict[str, Any] = {
         "system": SYSTEM,
         "vendor_code": code,
         "vendor_message": text,

@@ -20,7 +20,9 @@ Values = Mapping[str, object]
 def _date(tag: str, value: object) -> str:
     if not isinstance(value, date):
         return ""
-    return f"<{tag}>{el('year', value.year)}{el('month', value.month)}{el('day', value.day)}</{tag}>"
+    return (
+        f"<{tag}>{el('year', value.year)}{el('month', value.month)}{el('day', value.day)}</{tag}>"
+    )
 
 
 def _opt(tag: str, value: object) -> str:

@@ -22,6 +22,7 @@ DATE = "%m/%d/%Y"
 
 
 def el(tag: str, value: object = "") -> str:
+    """One element with escaped text."""
     return f"<{tag}>{escape(str(value))}</{tag}>"
 
 
@@ -108,10 +109,12 @@ def query(
 
 
 def compare(op: str, field: str, value: object) -> str:
+    """One comparison operator element."""
     return f"<{op}>{el('field', field)}{el('value', to_wire(value))}</{op}>"
 
 
 def all_of(parts: Sequence[str]) -> str:
+    """The conditions joined by ``<and>`` (or the single one)."""
     parts = [p for p in parts if p]
     if len(parts) <= 1:
         return parts[0] if parts else ""
@@ -142,12 +145,23 @@ def by_keys(entity: IntacctEntity, keys: Sequence[str]) -> str:
 
 
 def create(entity: IntacctEntity, records: Sequence[Mapping[str, object]]) -> str:
-    return "<create>" + "".join(f"<{entity.name}>{nest(r)}</{entity.name}>" for r in records) + "</create>"
+    """A generic ``<create>`` body."""
+    return (
+        "<create>"
+        + "".join(f"<{entity.name}>{nest(r)}</{entity.name}>" for r in records)
+        + "</create>"
+    )
 
 
 def update(entity: IntacctEntity, records: Sequence[Mapping[str, object]]) -> str:
-    return "<update>" + "".join(f"<{entity.name}>{nest(r)}</{entity.name}>" for r in records) + "</update>"
+    """A generic ``<update>`` body."""
+    return (
+        "<update>"
+        + "".join(f"<{entity.name}>{nest(r)}</{entity.name}>" for r in records)
+        + "</update>"
+    )
 
 
 def delete(entity: IntacctEntity, recordnos: Sequence[str]) -> str:
+    """A ``<delete>`` body by RECORDNO."""
     return f"<delete>{el('object', entity.name)}{el('keys', ','.join(recordnos))}</delete>"

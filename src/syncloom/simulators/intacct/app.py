@@ -98,9 +98,7 @@ class IntacctSimulator(Simulator):
     def throttle_response(self, retry_after_s: int) -> Response:
         """HTTP 429 with the gateway's ``GW-0010`` body and a ``Retry-After`` hint."""
         body = gateway_error("GW-0010", f"Too many requests [Request ID: {support_id()}]")
-        return Response(
-            body, 429, {"Retry-After": str(retry_after_s)}, media_type=CONTENT_TYPE
-        )
+        return Response(body, 429, {"Retry-After": str(retry_after_s)}, media_type=CONTENT_TYPE)
 
     def error_response(self, status: int) -> Response:
         """5xx as Intacct's edge sends them: an empty 500, Cloudflare pages otherwise."""
@@ -173,7 +171,7 @@ class IntacctSimulator(Simulator):
         elif request.method == "POST":
             body: Any = await _json(request)
             if not isinstance(body, dict) or not body.get("url") or not body.get("secret"):
-                return JSONResponse({"error": "expected {\"url\": ..., \"secret\": ...}"}, 400)
+                return JSONResponse({"error": 'expected {"url": ..., "secret": ...}'}, 400)
             self.events.subscribe(str(body["url"]), str(body["secret"]))
         return JSONResponse({"webhooks": [s.url for s in self.events.subscriptions]})
 

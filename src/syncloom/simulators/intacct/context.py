@@ -76,7 +76,7 @@ class Call:
         owner = row.get("MEGAENTITYID", "")
         if not owner or show_private:
             return True
-        return owner == self.entity
+        return bool(owner == self.entity)
 
     def rows(self, obj: ObjectDef, show_private: bool = False) -> Iterator[Row]:
         return (r for r in self.store.all(obj) if self.visible(r, show_private))
@@ -86,7 +86,7 @@ class Call:
             ChangeEvent(
                 obj.name,
                 row["RECORDNO"],
-                row.get(obj.id_field, row["RECORDNO"]),
+                str(row.get(obj.id_field, row["RECORDNO"])),
                 action,
                 row.get("WHENMODIFIED", ""),
             )

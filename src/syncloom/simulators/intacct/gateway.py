@@ -111,12 +111,8 @@ class Gateway:
         try:
             if name == "getAPISession":
                 inner = self._session(kids[0], session)
-            elif name in HANDLERS:
-                inner = HANDLERS[name](kids[0], call)
             else:
-                raise FunctionFailure(
-                    [IntacctError("XL03000003", f"Unknown function '{name}' in content.")]
-                )
+                inner = _handler(name)(kids[0], call)
         except FunctionFailure as failure:
             outcome.transactions += call.transactions
             outcome.events.extend(call.events)
@@ -141,6 +137,15 @@ class Gateway:
             + elem("locationid", fresh.locationid)
             + "</api></data>"
         )
+
+
+def _handler(name: str) -> Handler:
+    handler = HANDLERS.get(name)
+    if handler is None:
+        raise FunctionFailure(
+            [IntacctError("XL03000003", f"Unknown function '{name}' in content.")]
+        )
+    return handler
 
 
 def _auth_block(session: Session) -> str:

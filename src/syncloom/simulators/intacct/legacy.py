@@ -36,9 +36,7 @@ def _date(node: etree._Element, name: str) -> date | None:
     try:
         return date(int(text(part, "year")), int(text(part, "month")), int(text(part, "day")))
     except ValueError:
-        raise FunctionFailure(
-            [IntacctError("BL01001973", f"Invalid date in {name}.")]
-        ) from None
+        raise FunctionFailure([IntacctError("BL01001973", f"Invalid date in {name}.")]) from None
 
 
 def _money(raw: str, name: str) -> Decimal:
@@ -76,10 +74,12 @@ def _currency(node: etree._Element, customer: Row) -> dict[str, str]:
 def create_invoice(node: etree._Element, call: Call) -> str:
     """Store an ARINVOICE with its ARINVOICEITEM lines; answer ``<key>RECORDNO</key>``."""
     customer = _customer(call, _required(node, "customerid"))
-    created = _date(node, "datecreated") or date.today()
+    created = _date(node, "datecreated") or call.store.now().date()
     lines = node.findall("invoiceitems/lineitem")
     if not lines:
-        raise FunctionFailure([IntacctError("BL01001973", "Required field invoiceitems is missing.")])
+        raise FunctionFailure(
+            [IntacctError("BL01001973", "Required field invoiceitems is missing.")]
+        )
     money = _currency(node, customer)
     rate = Decimal(money["EXCHANGE_RATE"])
     total = sum((_money(text(li, "amount"), "amount") for li in lines), Decimal("0.00"))
@@ -145,7 +145,9 @@ def create_sotransaction(node: etree._Element, call: Call) -> str:
     customer = _customer(call, _required(node, "customerid"))
     items = node.findall("sotransitems/sotransitem")
     if not items:
-        raise FunctionFailure([IntacctError("BL01001973", "Required field sotransitems is missing.")])
+        raise FunctionFailure(
+            [IntacctError("BL01001973", "Required field sotransitems is missing.")]
+        )
     documents = OBJECTS["SODOCUMENT"]
     docno = text(node, "documentno") or f"SO{call.store.count(documents) + 1:04d}"
     docid = f"{kind}-{docno}"
@@ -157,7 +159,7 @@ def create_sotransaction(node: etree._Element, call: Call) -> str:
     total = Decimal("0.00")
     for item in items:
         total += _money(text(item, "quantity"), "quantity") * _money(text(item, "price"), "price")
-    created = _date(node, "datecreated") or date.today()
+    created = _date(node, "datecreated") or call.store.now().date()
     header = {
         "DOCID": docid,
         "DOCNO": docno,
@@ -211,7 +213,7 @@ def create_arpayment(node: etree._Element, call: Call) -> str:
     customer = _customer(call, _required(node, "customerid"))
     amount = _money(_required(node, "paymentamount"), "paymentamount")
     money = _currency(node, customer)
-    received = _date(node, "datereceived") or date.today()
+    received = _date(node, "datereceived") or call.store.now().date()
     values = {
         "CUSTOMERID": customer["CUSTOMERID"],
         "CUSTOMERNAME": customer.get("NAME", ""),

@@ -60,7 +60,9 @@ def inspect(node: etree._Element, call: Call) -> str:
     """``<inspect>``: ``*`` lists objects; ``detail="1"`` gives field details."""
     name = text(node, "object")
     if name == "*":
-        types = "".join(f'<type typename="{o.name}">{esc(o.label)}</type>' for o in OBJECTS.values())
+        types = "".join(
+            f'<type typename="{o.name}">{esc(o.label)}</type>' for o in OBJECTS.values()
+        )
         return f'<data listtype="All" count="1">{types}</data>'
     obj = call.object(name)
     if node.get("detail") == "1":

@@ -7,10 +7,12 @@ query asks for ``caseinsensitive``.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from lxml import etree
 
@@ -19,13 +21,13 @@ from syncloom.simulators.intacct.entities import ObjectDef
 from syncloom.simulators.intacct.wire import FunctionFailure, IntacctError, support_id
 
 Predicate = Callable[[Row], bool]
-COMPARISONS = {
-    "equalto": lambda a, b: a == b,
-    "notequalto": lambda a, b: a != b,
-    "lessthan": lambda a, b: a < b,
-    "lessthanorequalto": lambda a, b: a <= b,
-    "greaterthan": lambda a, b: a > b,
-    "greaterthanorequalto": lambda a, b: a >= b,
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "equalto": operator.eq,
+    "notequalto": operator.ne,
+    "lessthan": operator.lt,
+    "lessthanorequalto": operator.le,
+    "greaterthan": operator.gt,
+    "greaterthanorequalto": operator.ge,
 }
 SQL_OPS = {"=": "equalto", "!=": "notequalto", "<>": "notequalto", "<": "lessthan"}
 SQL_OPS |= {"<=": "lessthanorequalto", ">": "greaterthan", ">=": "greaterthanorequalto"}
@@ -47,7 +49,7 @@ def invalid_field(obj: ObjectDef, name: str) -> FunctionFailure:
     )
 
 
-def sort_key(obj: ObjectDef, name: str, raw: object, fold: bool = False) -> object:
+def sort_key(obj: ObjectDef, name: str, raw: object, fold: bool = False) -> tuple[int, Any]:
     """A comparable form of a wire value, by the field's datatype."""
     value = "" if raw is None else str(raw)
     kind = obj.kind(name)
@@ -68,13 +70,6 @@ def sort_key(obj: ObjectDef, name: str, raw: object, fold: bool = False) -> obje
     return (1, value.lower() if fold else value)
 
 
-def _like(pattern: str, fold: bool) -> re.Pattern[str]:
-    regex = "".join(
-        ".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern
-    )
-    return re.compile(f"^{regex}$", re.IGNORECASE if fold else 0)
-
-
 def compile_filter(obj: ObjectDef, node: etree._Element, fold: bool) -> Predicate:
     """Compile one ``<filter>`` operator element into a row predicate.
 
@@ -86,8 +81,10 @@ def compile_filter(obj: ObjectDef, node: etree._Element, fold: bool) -> Predicat
         kids = [compile_filter(obj, kid, fold) for kid in node if isinstance(kid.tag, str)]
         if len(kids) < 2:
             raise query_failed(f"The '{op}' operator requires at least two conditions.")
-        return (lambda r: all(k(r) for k in kids)) if op == "and" else (
-            lambda r: any(k(r) for k in kids)
+        return (
+            (lambda r: all(k(r) for k in kids))
+            if op == "and"
+            else (lambda r: any(k(r) for k in kids))
         )
     name = (node.findtext("field") or "").strip()
     if not obj.has(name):
@@ -96,33 +93,74 @@ def compile_filter(obj: ObjectDef, node: etree._Element, fold: bool) -> Predicat
     return _leaf(obj, op, name, values, fold)
 
 
-def _leaf(obj: ObjectDef, op: str, name: str, values: list[str], fold: bool) -> Predicate:  # noqa: C901
-    key = lambda raw: sort_key(obj, name, raw, fold)  # noqa: E731
-    if op in COMPARISONS:
-        if len(values) != 1:
-            raise query_failed(f"The '{op}' operator requires exactly one value.")
-        target, compare = key(values[0]), COMPARISONS[op]
-        return lambda r: compare(key(r.get(name)), target)
-    if op == "between":
-        if len(values) != 2:
-            raise query_failed("The 'between' operator requires exactly two values.")
-        low, high = key(values[0]), key(values[1])
-        return lambda r: low <= key(r.get(name)) <= high
-    if op in {"in", "notin"}:
-        if not 1 <= len(values) <= 1000:
-            raise query_failed(f"The '{op}' operator accepts 1 to 1000 values.")
-        wanted = {key(v) for v in values}
-        return (lambda r: key(r.get(name)) in wanted) if op == "in" else (
-            lambda r: key(r.get(name)) not in wanted
-        )
-    if op in {"like", "notlike"}:
-        pattern = _like(values[0] if values else "", fold)
-        hit = lambda r: bool(pattern.match(str(r.get(name) or "")))  # noqa: E731
-        return hit if op == "like" else (lambda r: not hit(r))
-    if op in {"isnull", "isnotnull"}:
-        empty = lambda r: r.get(name) in (None, "")  # noqa: E731
-        return empty if op == "isnull" else (lambda r: not empty(r))
-    raise query_failed(f"Unknown filter operator '{op}'.")
+class Leaf:
+    """One field condition: the field's comparable form of each row, and the operands."""
+
+    def __init__(self, obj: ObjectDef, name: str, values: list[str], fold: bool) -> None:
+        self.obj, self.name, self.values, self.fold = obj, name, values, fold
+
+    def key(self, raw: object) -> Any:
+        return sort_key(self.obj, self.name, raw, self.fold)
+
+    def of(self, row: Row) -> Any:
+        return self.key(row.get(self.name))
+
+    def need(self, low: int, high: int, op: str) -> None:
+        if not low <= len(self.values) <= high:
+            raise query_failed(f"The '{op}' operator requires {low} to {high} values.")
+
+
+def _compare(leaf: Leaf, op: str) -> Predicate:
+    leaf.need(1, 1, op)
+    target, compare = leaf.key(leaf.values[0]), COMPARISONS[op]
+    return lambda r: bool(compare(leaf.of(r), target))
+
+
+def _between(leaf: Leaf, op: str) -> Predicate:
+    leaf.need(2, 2, op)
+    low, high = leaf.key(leaf.values[0]), leaf.key(leaf.values[1])
+    return lambda r: bool(low <= leaf.of(r) <= high)
+
+
+def _in(leaf: Leaf, op: str) -> Predicate:
+    leaf.need(1, 1000, op)
+    wanted = {leaf.key(v) for v in leaf.values}
+    negate = op == "notin"
+    return lambda r: (leaf.of(r) in wanted) != negate
+
+
+def _like(leaf: Leaf, op: str) -> Predicate:
+    leaf.need(1, 1, op)
+    regex = "".join(
+        ".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in leaf.values[0]
+    )
+    pattern = re.compile(f"^{regex}$", re.IGNORECASE if leaf.fold else 0)
+    negate = op == "notlike"
+    return lambda r: bool(pattern.match(str(r.get(leaf.name) or ""))) != negate
+
+
+def _null(leaf: Leaf, op: str) -> Predicate:
+    negate = op == "isnotnull"
+    return lambda r: (r.get(leaf.name) in (None, "")) != negate
+
+
+BUILDERS: dict[str, Callable[[Leaf, str], Predicate]] = {
+    **dict.fromkeys(COMPARISONS, _compare),
+    "between": _between,
+    "in": _in,
+    "notin": _in,
+    "like": _like,
+    "notlike": _like,
+    "isnull": _null,
+    "isnotnull": _null,
+}
+
+
+def _leaf(obj: ObjectDef, op: str, name: str, values: list[str], fold: bool) -> Predicate:
+    builder = BUILDERS.get(op)
+    if builder is None:
+        raise query_failed(f"Unknown filter operator '{op}'.")
+    return builder(Leaf(obj, name, values, fold), op)
 
 
 # -- readByQuery strings -------------------------------------------------------------------
@@ -229,11 +267,11 @@ class SqlFilter:
             self._take()
             values = [self._value()] if word == "LIKE" else self._list()
             op = ("not" if negate else "") + word.lower()
-            return _leaf(self.obj, op, name, values, False)
+            return _leaf(self.obj, op, name, _status(name, values), False)
         op_kind, op = self._take()
         if negate or op_kind != "op":
             raise _bad_query()
-        return _leaf(self.obj, SQL_OPS[op], name, [self._value()], False)
+        return _leaf(self.obj, SQL_OPS[op], name, _status(name, [self._value()]), False)
 
     def _value(self) -> str:
         kind, value = self._take()
@@ -256,3 +294,9 @@ class SqlFilter:
 def _sql_value(value: str) -> str:
     # Inside readByQuery strings booleans and STATUS travel as 'T'/'F'.
     return {"T": "true", "F": "false"}.get(value, value)
+
+
+def _status(name: str, values: list[str]) -> list[str]:
+    if name != "STATUS":
+        return values
+    return [{"true": "active", "false": "inactive"}.get(v, v) for v in values]

@@ -7,6 +7,8 @@ after ``<controlid>`` in its ``<result>`` (a ``<data>`` block), or raises Functi
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from lxml import etree
 
@@ -61,8 +63,12 @@ def _order(obj: ObjectDef, node: etree._Element, rows: list[Row], fold: bool) ->
         if not obj.has(name):
             raise invalid_field(obj, name)
         descending = order.find("descending") is not None
-        rows.sort(key=lambda r, n=name: sort_key(obj, n, r.get(n), fold), reverse=descending)  # type: ignore[misc]
+        rows.sort(key=_by(obj, name, fold), reverse=descending)
     return rows
+
+
+def _by(obj: ObjectDef, name: str, fold: bool) -> Callable[[Row], Any]:
+    return lambda row: sort_key(obj, name, row.get(name), fold)
 
 
 def query(node: etree._Element, call: Call) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -42,10 +43,11 @@ def parse_request(body: bytes) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (1, 0)
         raise MalformedRequestError(
-            f"XML Parse schema error: Fatal Error {exc.code}: {exc.msg}. "
+            f"XML Parse schema error: Fatal Error {getattr(exc, 'code', 0)}: {exc.msg}. "
             f"Line: {line}, column: {column}. [Support ID: {support_id()}]"
         ) from None
-    if root.getroottree().docinfo.doctype:
+    info: Any = root.getroottree().docinfo
+    if info.doctype:
         raise MalformedRequestError(
             "XML Parse schema error: Fatal Error 94: DOCTYPE is not allowed. "
             f"Line: 1, column: 0. [Support ID: {support_id()}]"
@@ -123,7 +125,7 @@ def errormessage(errors: Iterable[IntacctError]) -> str:
 
 def record_xml(tag: str, values: Mapping[str, object], fields: Iterable[str]) -> str:
     """One record element; dotted names stay element names verbatim, empty as ``<X></X>``."""
-    parts = []
+    parts: list[str] = []
     for name in fields:
         value = values.get(name)
         if isinstance(value, RawXml):

@@ -58,7 +58,11 @@ def _check(obj: ObjectDef, values: dict[str, str], creating: bool) -> None:
 def _listing(tag: str, done: list[tuple[ObjectDef, Row]]) -> str:
     inner = "".join(
         f"<{o.name.lower()}><RECORDNO>{r['RECORDNO']}</RECORDNO>"
-        + (f"<{o.id_field}>{r.get(o.id_field, '')}</{o.id_field}>" if o.id_field != "RECORDNO" else "")
+        + (
+            f"<{o.id_field}>{r.get(o.id_field, '')}</{o.id_field}>"
+            if o.id_field != "RECORDNO"
+            else ""
+        )
         + f"</{o.name.lower()}>"
         for o, r in done
     )
