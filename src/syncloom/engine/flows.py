@@ -227,10 +227,15 @@ class MatchTier(_Model):
 
 
 class MatchRules(_Model):
-    """Ordered match tiers, tried until one finds a candidate."""
+    """Ordered match tiers, tried until one finds a candidate.
+
+    With ``scope_by_legal_entity``, only target records whose ``legal_entity_field`` holds the
+    legal entity the source record routes to are candidates.
+    """
 
     tiers: tuple[MatchTier, ...] = ()
     scope_by_legal_entity: bool = False
+    legal_entity_field: str | None = None
 
 
 class LegalEntityRoute(_Model):
