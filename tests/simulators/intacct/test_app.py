@@ -103,7 +103,8 @@ def test_read_by_query_and_read_more_walk_a_cursor(server: SimulatorServer) -> N
             "<query>STATUS = 'T'</query><pagesize>15</pagesize></readByQuery>",
         ),
     ).find("operation/result/data")
-    assert first.get("listtype") == "customer" and first[0].tag == "customer"
+    assert first.get("listtype") == "customer"
+    assert first[0].tag == "customer"
     more = post(
         server, envelope(auth, f"<readMore><resultId>{first.get('resultId')}</resultId></readMore>")
     ).find("operation/result/data")
@@ -158,7 +159,8 @@ def test_bad_xml_is_a_parse_error_and_the_gateway_stays_up(
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 200
-    assert b"root:" not in response.content and b"aaaaaaaaaaaaaaaaaaaa" not in response.content
+    assert b"root:" not in response.content
+    assert b"aaaaaaaaaaaaaaaaaaaa" not in response.content
     root = etree.fromstring(response.content)
     assert root.findtext("control/status") == "failure"
     assert root.findtext("errormessage/error/errorno") == "XL03000003"
@@ -187,7 +189,8 @@ def test_concurrency_limit_answers_429_gw_0010() -> None:
             t.start()
         for t in threads:
             t.join()
-        assert sorted(codes)[-1] == 429 and 200 in codes
+        assert sorted(codes)[-1] == 429
+        assert 200 in codes
         stats = httpx.get(server.base_url + "/_sim/stats").json()
         assert stats["throttled"] >= 1
 
@@ -243,7 +246,8 @@ def test_writes_post_signed_change_events(server: SimulatorServer, receiver: str
     headers, body = _Receiver.received[0]
     event = json.loads(body)
     assert (event["object"], event["id"], event["action"]) == ("CLASS", "W1", "create")
-    assert event["recordno"] and event["whenmodified"]
+    assert event["recordno"]
+    assert event["whenmodified"]
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers["X-Syncloom-Signature"] == expected
     assert headers["X-Syncloom-Timestamp"].isdigit()

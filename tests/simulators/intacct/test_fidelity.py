@@ -34,7 +34,7 @@ def _connect(server: SimulatorServer, password: str = "admin") -> SageIntacctSDK
 
 @pytest.fixture(scope="module")
 def sdk(server: SimulatorServer) -> Iterator[SageIntacctSDK]:
-    yield _connect(server)
+    return _connect(server)
 
 
 def test_customer_lifecycle_through_the_sdk(sdk: SageIntacctSDK) -> None:
@@ -75,7 +75,8 @@ def test_duplicate_id_is_refused_with_intacct_error(sdk: SageIntacctSDK) -> None
 def test_changes_since_a_timestamp_and_default_lists(sdk: SageIntacctSDK) -> None:
     pages = list(sdk.customers.get_all_generator(updated_at="01/01/2000 00:00:00"))
     assert sum(len(p) for p in pages) > 0
-    assert sdk.items.get_all() and sdk.contacts.get_all()
+    assert sdk.items.get_all()
+    assert sdk.contacts.get_all()
     assert sdk.customers.get_lookup()["Type"]["@Name"] == "CUSTOMER"
 
 

@@ -74,7 +74,7 @@ class Call:
     def visible(self, row: Row, show_private: bool = False) -> bool:
         """Entity logins see their own and top-level rows; top level hides private rows."""
         owner = row.get("MEGAENTITYID", "")
-        if not owner or show_private:
+        if not owner or (show_private and not self.entity):
             return True
         return bool(owner == self.entity)
 
