@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from syncloom import __version__
+from syncloom.errors import ConfigError
+
+if TYPE_CHECKING:
+    from syncloom.settings import Settings
+    from syncloom.vault import Vault
 
 app = typer.Typer(
     name="syncloom",
@@ -30,7 +39,7 @@ SIMULATORS: dict[str, str] = {
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear line and return the exit to raise."""
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -49,16 +58,23 @@ def main_options(
     """Keeps business records in step between Creatio CRM and ERPs."""
 
 
-def load_simulator_class(system: str) -> type:
-    """Resolve a system name to its simulator class, failing clearly for unknown names."""
-    target = SIMULATORS.get(system)
-    if target is None:
-        raise fail(f"unknown system {system!r}; choose one of {', '.join(SIMULATORS)}")
-    module, _, name = target.partition(":")
+def find_simulator_class(system: str) -> type | None:
+    """The simulator class of a known system, or ``None`` when it is not in this build."""
+    module, _, name = SIMULATORS[system].partition(":")
     try:
         cls: type = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
-        raise fail(f"the {system} simulator is not available in this build") from None
+        return None
+    return cls
+
+
+def load_simulator_class(system: str) -> type:
+    """Resolve a system name to its simulator class, failing clearly for unknown names."""
+    if system not in SIMULATORS:
+        raise fail(f"unknown system {system!r}; choose one of {', '.join(SIMULATORS)}")
+    cls = find_simulator_class(system)
+    if cls is None:
+        raise fail(f"the {system} simulator is not available in this build")
     return cls
 
 
@@ -104,9 +120,278 @@ def sim(
     server.serve_forever()
 
 
-def main() -> None:
-    """Entry point of the ``syncloom`` script."""
+# --- db, vault -------------------------------------------------------------------------------
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+vault_app = typer.Typer(
+    help="The master key and the credentials it protects.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(vault_app, name="vault")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides SYNCLOOM_DATABASE_URL.", show_default=False),
+]
+
+
+@contextmanager
+def config_errors() -> Iterator[None]:
+    """Turn a ConfigError (bad URL, key, key file...) into one line on stderr and exit 2."""
     try:
-        app()
+        yield
+    except ConfigError as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+
+
+def load_cli_settings(**overrides: Any) -> Settings:
+    """Read the settings, failing with one clear line."""
+    from syncloom.settings import load_settings
+
+    with config_errors():
+        return load_settings(**overrides)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade syncloom's tables to the newest revision."""
+    from syncloom.store import describe_url, upgrade
+
+    settings = load_cli_settings(database_url=database_url)
+    with config_errors():
+        revision = upgrade(settings.database_url)
+    console.print(
+        f"database {describe_url(settings.database_url)} is at revision {revision}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@vault_app.command("rotate")
+def vault_rotate(
+    new_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the new keyring here (uses the key already in it, if any)."),
+    ] = None,
+    drop_retired: Annotated[
+        bool, typer.Option(help="Forget old keys once no credential needs them.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Re-encrypt every stored credential under a new master key, keeping the old key."""
+    from syncloom.store import make_engine, upgrade
+    from syncloom.vault import load_keyring, rotate_master_key
+
+    settings = load_cli_settings(database_url=database_url)
+    with config_errors():
+        if load_keyring(settings) is None:
+            raise ConfigError(f"no master key to rotate: {settings.key_file} does not exist")
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            report = rotate_master_key(
+                settings, engine, new_key_file=new_key_file, drop_retired=drop_retired
+            )
+        finally:
+            engine.dispose()
+    retired = ", ".join(report.retired_key_ids) or "none"
+    console.print(
+        f"re-encrypted {report.resealed} credentials under key {report.current_key_id}; "
+        f"keyring {report.keyring_path} (retired keys kept: {retired}). Back it up.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if new_key_file is not None:
+        console.print(f"point SYNCLOOM_KEY_FILE at {new_key_file}", highlight=False)
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+# What `syncloom run` starts once the database and the vault are ready, as "module:function".
+# Each function takes (settings, vault), starts its part without blocking and returns a
+# callable that stops it. A target whose module is not in this build is skipped with a note.
+RUN_TARGETS: dict[str, str] = {
+    "runtime": "syncloom.engine.service:start",
+    "portal": "syncloom.portal.app:start",
+}
+
+Stopper = Callable[[], None]
+
+
+def prepare(settings: Settings) -> Vault:
+    """Check the key, upgrade the database and open the vault, writing nothing on bad input.
+
+    Raises:
+        ConfigError: bad key or key file, wrong key, unreachable database.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from syncloom.store import describe_url, make_engine, normalize_url, upgrade
+    from syncloom.store.db import sqlite_path
+    from syncloom.vault import load_keyring, open_vault
+
+    load_keyring(settings)  # a malformed key or corrupt key file stops us before any write
+    path = sqlite_path(normalize_url(settings.database_url))
+    existed = path is None or path.exists()
+    engine = make_engine(settings.database_url)
+    try:
+        if existed:
+            # Check the key against what is already sealed before migrating anything.
+            open_vault(settings, engine, on_created=_warn_key_created)
+        upgrade(settings.database_url)
+        return open_vault(settings, engine, on_created=_warn_key_created)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        where = describe_url(settings.database_url)
+        raise ConfigError(f"cannot use the database at {where}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _warn_key_created(path: Path) -> None:
+    console.print(
+        f"[yellow]warning:[/yellow] created a new master key at {path} (mode 0600). Back it up: "
+        "without it the stored credentials cannot be decrypted.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def load_run_target(name: str) -> Callable[[Settings, Vault], Stopper] | None:
+    """Resolve a RUN_TARGETS entry, or ``None`` when that part is not in this build."""
+    module, _, function = RUN_TARGETS[name].partition(":")
+    try:
+        target: Callable[[Settings, Vault], Stopper] = getattr(
+            importlib.import_module(module), function
+        )
+    except (ImportError, AttributeError):
+        return None
+    return target
+
+
+def wait_for_interrupt() -> None:
+    """Block until Ctrl-C."""
+    try:
+        threading.Event().wait()
     except KeyboardInterrupt:
+        console.print("stopping", highlight=False)
+
+
+@app.command()
+def run(
+    database_url: DatabaseUrl = None,
+    once: Annotated[
+        bool,
+        typer.Option("--once", envvar="SYNCLOOM_RUN_ONCE", help="Prepare, start, then exit."),
+    ] = False,
+) -> None:
+    """Run syncloom in one process: upgrade the database, then start the runtime and portal."""
+    from syncloom.log import configure_logging
+
+    settings = load_cli_settings(database_url=database_url)
+    configure_logging(settings.log_format, settings.log_level)
+    with config_errors():
+        vault = prepare(settings)
+    stoppers: list[Stopper] = []
+    try:
+        for name in RUN_TARGETS:
+            target = load_run_target(name)
+            if target is None:
+                console.print(f"{name}: not in this build yet, skipped", highlight=False)
+                continue
+            with config_errors():
+                stoppers.append(target(settings, vault))
+            console.print(f"{name}: started", highlight=False)
+        console.print(f"syncloom is ready (executor {settings.executor_id})", highlight=False)
+        if not once:
+            wait_for_interrupt()
+    finally:
+        for stop in reversed(stoppers):
+            stop()
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+class RunningSimulator(NamedTuple):
+    """A simulator started by ``demo``: its server and, for TLS, the CA clients must trust."""
+
+    system: str
+    server: Any
+    ca_file: Path | None
+
+
+def start_simulator(system: str, cls: type, port: int, seed: int, records: int) -> RunningSimulator:
+    """Start one simulator on loopback in a background thread."""
+    from syncloom.simulators.common.faults import FaultPlan
+    from syncloom.simulators.common.server import SimulatorServer
+    from syncloom.simulators.common.tls import make_certificates
+
+    simulator = cls(seed=seed, records=records, faults=FaultPlan(seed=seed), store_path=None)
+    certfile = keyfile = None
+    if getattr(cls, "needs_tls", False):
+        certs = make_certificates(hosts=("127.0.0.1",))
+        certfile, keyfile = str(certs.cert_file), str(certs.key_file)
+    try:
+        server = SimulatorServer(
+            simulator, host="127.0.0.1", port=port, certfile=certfile, keyfile=keyfile
+        )
+    except OSError as exc:
+        raise fail(f"cannot listen on 127.0.0.1:{port} for {system}: {exc.strerror}") from None
+    ca_file = certs.ca_file if certfile else None
+    return RunningSimulator(system, server.start(), ca_file)
+
+
+@app.command()
+def demo(
+    base_port: Annotated[
+        int, typer.Option(help="First port; the simulators take the next ones (0: any free).")
+    ] = 8601,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+    records: Annotated[int, typer.Option(help="How many companies to seed.")] = 50,
+    once: Annotated[
+        bool,
+        typer.Option("--once", envvar="SYNCLOOM_DEMO_ONCE", help="Start, print, then exit."),
+    ] = False,
+) -> None:
+    """Start the three simulators on loopback with seeded data, until Ctrl-C."""
+    running: list[RunningSimulator] = []
+    try:
+        for offset, system in enumerate(SIMULATORS):
+            cls = find_simulator_class(system)
+            if cls is None:
+                console.print(f"{system}: not in this build yet, skipped", highlight=False)
+                continue
+            port = base_port + offset if base_port else 0
+            running.append(start_simulator(system, cls, port, seed, records))
+        table = Table(title="syncloom demo", caption=_ca_caption(running))
+        for column in ("system", "URL", "admin"):
+            table.add_column(column)
+        for sim in running:
+            table.add_row(sim.system, sim.server.base_url, f"{sim.server.base_url}/_sim/stats")
+        Console().print(table)
+        if not once:
+            console.print("press Ctrl-C to stop", highlight=False)
+            wait_for_interrupt()
+    finally:
+        for sim in reversed(running):
+            sim.server.stop()
+
+
+def _ca_caption(running: list[RunningSimulator]) -> str:
+    cas = [f"{sim.system} TLS CA: {sim.ca_file}" for sim in running if sim.ca_file]
+    return "; ".join(cas)
+
+
+def main() -> None:
+    """Entry point of the ``syncloom`` script: errors are one line on stderr, never a panel."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        message = str(exc).strip()
+        if message:  # an empty one means typer has already shown the help
+            fail(message.splitlines()[0])
+        sys.exit(getattr(exc, "exit_code", 2))
+    except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

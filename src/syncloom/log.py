@@ -43,6 +43,8 @@ _NOT_SECRET_NAMES = frozenset(
         "credentials_key_id",
     }
 )
+# Libraries whose INFO lines are noise to an operator.
+_QUIET_LOGGERS = {"alembic": logging.WARNING}
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Authorization: Bearer <token> / Basic <base64>
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
@@ -138,6 +140,8 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    for name, quiet_level in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(quiet_level, root.level))
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
