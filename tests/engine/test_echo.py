@@ -14,6 +14,7 @@ from syncloom.engine.echo import (
     InMemoryWriteLedger,
     changed_fields,
 )
+from syncloom.engine.flows import Flapping
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 KEY = RecordKey("erp", "Customer", "C-1")
@@ -84,6 +85,11 @@ def test_flapping_window_forgets_old_syncs():
         clock.advance(timedelta(minutes=3))
     assert not verdict.paused
     assert verdict.syncs_in_window == 2
+
+
+def test_flapping_detector_from_flow_spec():
+    detector = FlappingDetector.from_spec(Flapping(max_syncs=1, window_min=2), FrozenClock(T0))
+    assert (detector.max_syncs, detector.window) == (1, timedelta(minutes=2))
 
 
 def test_flapping_detector_rejects_nonsense_limits():

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from syncloom.connectors.base import Record, Values
 from syncloom.engine.clock import Clock
+from syncloom.engine.flows import Flapping
 from syncloom.engine.hashing import hash_values, same_value
 
 __all__ = [
@@ -156,6 +157,11 @@ class FlappingDetector:
         self.window = window
         self._syncs: dict[str, deque[datetime]] = {}
         self._paused: dict[str, datetime] = {}
+
+    @classmethod
+    def from_spec(cls, spec: Flapping, clock: Clock) -> FlappingDetector:
+        """Build the detector a flow document declares."""
+        return cls(clock, max_syncs=spec.max_syncs, window=timedelta(minutes=spec.window_min))
 
     def record_sync(self, key: str) -> FlappingVerdict:
         """Count one sync of ``key`` now and say whether it is (now) paused."""
