@@ -1,0 +1,125 @@
+"""Auth: Entra ID client-credential tokens through msal, renewed before they expire.
+
+msal is synchronous and contacts the authority in its constructor, so both the app and every
+token call run in a worker thread. msal caches the token and treats one with under five
+minutes left as expired, which renews it early; after a 401 the connector drops the cached
+token (:meth:`TokenProvider.invalidate`) and asks again once. The secret never leaves this
+object: not in logs, reprs or exception messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import msal
+import requests
+
+from syncloom.errors import AuthError, TransientError
+
+SYSTEM = "d365"
+_TRANSIENT = {"temporarily_unavailable", "server_error", "request_timeout"}
+
+
+class _PinnedSession:
+    """A requests session that always verifies with the configured CA.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` override a session's own ``verify``; passing
+    ``verify`` on each call keeps a configured CA file in charge.
+    """
+
+    def __init__(self, verify: str | bool) -> None:
+        self._session = requests.Session()
+        self._verify = verify
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._session.get(url, verify=self._verify, timeout=30, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._session.post(url, verify=self._verify, timeout=30, **kwargs)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class TokenProvider:
+    """Acquires Bearer tokens for one F&O environment."""
+
+    def __init__(
+        self,
+        *,
+        authority: str,
+        client_id: str,
+        client_secret: str,
+        resource: str,
+        verify: str | bool = True,
+    ) -> None:
+        self.authority = authority.rstrip("/")
+        self.client_id = client_id
+        self.resource = resource.rstrip("/").lower()
+        self._secret = client_secret
+        self._verify = verify
+        self._app: msal.ConfidentialClientApplication | None = None
+        self._lock = threading.Lock()
+        self.acquired = 0
+
+    def __repr__(self) -> str:
+        return f"TokenProvider(authority={self.authority!r}, client_id={self.client_id!r})"
+
+    @property
+    def scope(self) -> str:
+        """The ``.default`` scope of the environment."""
+        return f"{self.resource}/.default"
+
+    def _application(self) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            if self._app is None:
+                session = _PinnedSession(self._verify)
+                self._app = msal.ConfidentialClientApplication(
+                    self.client_id,
+                    client_credential=self._secret,
+                    authority=self.authority,
+                    instance_discovery=False,
+                    http_client=session,
+                )
+            return self._app
+
+    def _acquire(self) -> dict[str, Any]:
+        try:
+            result = self._application().acquire_token_for_client(scopes=[self.scope])
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"Entra ID unreachable ({type(exc).__name__}); retry later",
+                system=SYSTEM,
+                vendor_message=type(exc).__name__,
+            ) from None
+        except ValueError as exc:  # msal: authority configuration unreadable
+            raise AuthError(
+                f"Entra ID authority {self.authority} is not usable: {exc}", system=SYSTEM
+            ) from None
+        return dict(result or {})
+
+    async def token(self) -> str:
+        """A valid access token (from msal's cache when it has one).
+
+        Raises:
+            AuthError: when Entra ID refuses the client or the scope.
+            TransientError: when Entra ID is unreachable or failing.
+        """
+        result = await asyncio.to_thread(self._acquire)
+        token = result.get("access_token")
+        if token:
+            if result.get("token_source") == "identity_provider":
+                self.acquired += 1
+            return str(token)
+        error = str(result.get("error") or "unknown_error")
+        text = str(result.get("error_description") or error).split(" Trace ID:")[0]
+        cls = TransientError if error in _TRANSIENT else AuthError
+        raise cls(f"Entra ID refused the token request: {text}", system=SYSTEM,
+                  vendor_code=error, vendor_message=text)  # fmt: skip
+
+    async def invalidate(self) -> None:
+        """Forget the cached token (after F&O answered 401)."""
+        if self._app is not None:
+            await asyncio.to_thread(self._app.remove_tokens_for_client)
