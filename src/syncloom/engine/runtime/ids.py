@@ -25,12 +25,12 @@ def workflow_id_for(
     same record key sort in version order as plain strings.
 
     Args:
-        record_key: Canonical record key, e.g. ``creatio:Account:<uuid>``.
+        record_key: Canonical record key, e.g. ``crm:Account:<uuid>``.
         source_version: The version read from the source (counter, ETag or modified-on).
         kind: What the job does; keeps different jobs on one version apart.
 
     Returns:
-        An id such as ``sync:creatio:Account:42@00000000000000000007``.
+        An id such as ``sync:crm:Account:42@00000000000000000007``.
 
     Raises:
         ValueError: On an empty key, a negative counter or a naive datetime.
