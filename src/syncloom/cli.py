@@ -207,15 +207,39 @@ def vault_rotate(
 
 # --- run ---------------------------------------------------------------------------------------
 
-# What `syncloom run` starts once the database and the vault are ready, as "module:function".
-# Each function takes (settings, vault), starts its part without blocking and returns a
-# callable that stops it. A target whose module is not in this build is skipped with a note.
-RUN_TARGETS: dict[str, str] = {
-    "runtime": "syncloom.engine.service:start",
-    "portal": "syncloom.portal.app:start",
-}
-
 Stopper = Callable[[], None]
+
+
+def start_runtime(settings: Settings, vault: Vault) -> Stopper | None:
+    """Launch the durable runtime (recovery, queues, schedules); ``None`` if not in the build."""
+    try:
+        from syncloom.engine.runtime import Runtime
+    except ImportError:
+        return None
+    # The engine's own INFO lines are start-up chatter; show them only when debugging.
+    level = "DEBUG" if settings.log_level == "DEBUG" else "WARNING"
+    runtime = Runtime(settings.database_url, executor_id=settings.executor_id, log_level=level)
+    runtime.launch()
+    return runtime.shutdown
+
+
+def start_portal(settings: Settings, vault: Vault) -> Stopper | None:
+    """Start the portal through ``syncloom.portal.app.start``; ``None`` if not in the build."""
+    try:
+        from syncloom.portal.app import start  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    stop: Stopper = start(settings, vault)
+    return stop
+
+
+# What `syncloom run` starts once the database and the vault are ready, in this order. Each
+# starter takes (settings, vault), starts its part without blocking and returns a callable
+# that stops it, or None when that part is not in this build. Stopped in reverse order.
+RUN_TARGETS: dict[str, Callable[[Settings, Vault], Stopper | None]] = {
+    "runtime": start_runtime,
+    "portal": start_portal,
+}
 
 
 def prepare(settings: Settings) -> Vault:
@@ -257,18 +281,6 @@ def _warn_key_created(path: Path) -> None:
     )
 
 
-def load_run_target(name: str) -> Callable[[Settings, Vault], Stopper] | None:
-    """Resolve a RUN_TARGETS entry, or ``None`` when that part is not in this build."""
-    module, _, function = RUN_TARGETS[name].partition(":")
-    try:
-        target: Callable[[Settings, Vault], Stopper] = getattr(
-            importlib.import_module(module), function
-        )
-    except (ImportError, AttributeError):
-        return None
-    return target
-
-
 def wait_for_interrupt() -> None:
     """Block until Ctrl-C."""
     try:
@@ -294,13 +306,13 @@ def run(
         vault = prepare(settings)
     stoppers: list[Stopper] = []
     try:
-        for name in RUN_TARGETS:
-            target = load_run_target(name)
-            if target is None:
+        for name, start in RUN_TARGETS.items():
+            with config_errors():
+                stop = start(settings, vault)
+            if stop is None:
                 console.print(f"{name}: not in this build yet, skipped", highlight=False)
                 continue
-            with config_errors():
-                stoppers.append(target(settings, vault))
+            stoppers.append(stop)
             console.print(f"{name}: started", highlight=False)
         console.print(f"syncloom is ready (executor {settings.executor_id})", highlight=False)
         if not once:
