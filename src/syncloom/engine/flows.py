@@ -43,6 +43,8 @@ __all__ = [
     "FlowDirection",
     "FlowDocument",
     "FlowDocumentError",
+    "Inactivate",
+    "KeyRule",
     "LegalEntityRoute",
     "MatchField",
     "MatchRules",
@@ -54,6 +56,7 @@ __all__ = [
     "Side",
     "ValueMap",
     "Weekday",
+    "WriteBack",
     "dump_flows",
     "load_flows",
 ]
@@ -280,6 +283,31 @@ class Flapping(_Model):
     window_min: int = Field(default=10, gt=0)
 
 
+class KeyRule(_Model):
+    """How a target record's key is chosen before its create, so a retried create finds it.
+
+    ``template`` may use ``{uuid}`` (a UUID derived from the source key), ``{hash10}`` (ten
+    characters derived from the source key), ``{legal_entity}``, ``{source_id}`` and
+    ``{field:Name}`` (a value of the mapped payload).
+    """
+
+    template: str = "{uuid}"
+
+
+class WriteBack(_Model):
+    """A source field written after a create: ``{target_id}``, ``{legal_entity}`` or a field."""
+
+    field: str = Field(min_length=1)
+    value: str = "{target_id}"
+
+
+class Inactivate(_Model):
+    """How the target marks a record inactive when the delete policy is ``inactivate``."""
+
+    field: str = Field(min_length=1)
+    value: str | bool | int = False
+
+
 class Flow(_Model):
     """The configured sync of one entity pair."""
 
@@ -298,6 +326,9 @@ class Flow(_Model):
     depends_on: tuple[Dependency, ...] = ()
     batch_windows: tuple[BatchWindowSpec, ...] = ()
     flapping: Flapping = Flapping()
+    key: KeyRule = KeyRule()
+    writeback: tuple[WriteBack, ...] = ()
+    inactivate: Inactivate | None = None
 
     @property
     def source_side(self) -> Side:

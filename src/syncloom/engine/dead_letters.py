@@ -1,0 +1,131 @@
+"""DeadLetterQueue: records that failed for good, kept for a person to read, fix and replay.
+
+A permanent error (or retries exhausted after 72 hours) parks the record here with the
+payload, the error class and the system's own error text. An operator can edit the payload
+(as field overrides applied on the next attempt), replay one or many, or dismiss. A dead
+letter closes itself when a newer version of the same record syncs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.engine.clock import Clock
+from syncloom.errors import ConfigError
+from syncloom.store.models import DeadLetter, DeadLetterStatus
+
+__all__ = ["DeadLetterQueue"]
+
+
+class DeadLetterQueue:
+    """The dead letters of one tenant."""
+
+    def __init__(self, sessions: sessionmaker[Session], tenant_id: int, clock: Clock) -> None:
+        self._sessions = sessions
+        self.tenant_id = tenant_id
+        self._clock = clock
+
+    def park(
+        self,
+        *,
+        flow: str,
+        record_key: str,
+        payload: dict[str, Any],
+        error: BaseException,
+        attempts: int,
+    ) -> int:
+        """Open (or refresh) the dead letter of one record; returns its id."""
+        with self._sessions.begin() as session:
+            letter = self._open(session, flow, record_key)
+            if letter is None:
+                letter = DeadLetter(tenant_id=self.tenant_id, flow=flow, record_key=record_key)
+                session.add(letter)
+            letter.payload = payload
+            letter.error_class = type(error).__name__
+            letter.error_text = str(error)
+            letter.attempts = attempts
+            letter.status = DeadLetterStatus.OPEN
+            session.flush()
+            return letter.id
+
+    def _open(self, session: Session, flow: str, record_key: str) -> DeadLetter | None:
+        return session.scalar(
+            DeadLetter.scoped(self.tenant_id).where(
+                DeadLetter.flow == flow,
+                DeadLetter.record_key == record_key,
+                DeadLetter.status == DeadLetterStatus.OPEN,
+            )
+        )
+
+    def resolve(self, session: Session, flow: str, record_key: str) -> bool:
+        """Close the record's open dead letter: a newer version synced (caller's transaction)."""
+        letter = self._open(session, flow, record_key)
+        if letter is None:
+            return False
+        letter.status = DeadLetterStatus.RESOLVED
+        letter.closed_at = self._clock.now_utc()
+        return True
+
+    def get(self, letter_id: int) -> DeadLetter:
+        """One dead letter of this tenant.
+
+        Raises:
+            ConfigError: no such dead letter in this tenant.
+        """
+        with self._sessions() as session:
+            letter = session.get(DeadLetter, letter_id)
+            if letter is None or letter.tenant_id != self.tenant_id:
+                raise ConfigError(f"no dead letter {letter_id}")
+            session.expunge(letter)
+            return letter
+
+    def list(
+        self,
+        *,
+        status: DeadLetterStatus | None = DeadLetterStatus.OPEN,
+        flow: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[DeadLetter]:
+        """Dead letters, newest first, filtered by status and flow."""
+        with self._sessions() as session:
+            query = DeadLetter.scoped(self.tenant_id)
+            if status is not None:
+                query = query.where(DeadLetter.status == status)
+            if flow is not None:
+                query = query.where(DeadLetter.flow == flow)
+            letters = list(session.scalars(query.order_by(DeadLetter.id.desc()).limit(limit)))
+            for letter in letters:
+                session.expunge(letter)
+            return letters
+
+    def edit(self, letter_id: int, overrides: dict[str, Any]) -> None:
+        """Store field overrides that the replay applies to the mapped payload."""
+        with self._sessions.begin() as session:
+            letter = self._owned(session, letter_id)
+            letter.payload = {**letter.payload, "overrides": overrides}
+
+    def mark_replayed(self, letter_id: int) -> DeadLetter:
+        """Mark a dead letter replayed; returns it so the caller can enqueue the record."""
+        with self._sessions.begin() as session:
+            letter = self._owned(session, letter_id)
+            letter.status = DeadLetterStatus.REPLAYED
+            letter.closed_at = self._clock.now_utc()
+            session.flush()
+            session.expunge(letter)
+            return letter
+
+    def dismiss(self, letter_id: int) -> None:
+        """Close a dead letter without syncing it."""
+        with self._sessions.begin() as session:
+            letter = self._owned(session, letter_id)
+            letter.status = DeadLetterStatus.DISMISSED
+            letter.closed_at = self._clock.now_utc()
+
+    def _owned(self, session: Session, letter_id: int) -> DeadLetter:
+        letter = session.get(DeadLetter, letter_id, with_for_update=True)
+        if letter is None or letter.tenant_id != self.tenant_id:
+            raise ConfigError(f"no dead letter {letter_id}")
+        return letter

@@ -1,0 +1,63 @@
+"""Keys: the target key of a create, chosen before the call from the flow's key template.
+
+Why choose it ourselves? A create whose answer is lost (timeout, crash) is retried; if the
+system picked the key, the retry would make a second record. With a key derived from the
+source record (``{uuid}``, ``{hash10}``), every retry asks for the same key and the system's
+"already exists" tells us the first attempt succeeded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+
+from syncloom.connectors.base import RecordKey, Values
+from syncloom.errors import MappingError
+
+__all__ = ["render_key", "render_template"]
+
+# A fixed namespace: the same source record always yields the same UUID, on every machine.
+_NAMESPACE = uuid.UUID("5d1b7a5e-3c2a-4f7e-9a51-0c6f2e9b1d10")
+_PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)(?::([A-Za-z0-9_.]+))?\}")
+
+
+def _hash10(source: RecordKey) -> str:
+    digest = hashlib.sha256(str(source).encode()).digest()
+    return base64.b32encode(digest).decode()[:10]
+
+
+def render_template(template: str, names: Mapping[str, object], payload: Values) -> str:
+    """Fill ``{name}`` from ``names`` and ``{field:Name}`` from ``payload``.
+
+    Raises:
+        MappingError: a placeholder names nothing known, or a field without a value.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        name, arg = match.group(1), match.group(2)
+        if name == "field" and arg:
+            value = payload.get(arg)
+            if value is None or value == "":
+                raise MappingError(f"key template needs a value for {arg!r}", field=arg)
+            return str(value)
+        if name not in names or names[name] is None:
+            raise MappingError(f"key template placeholder {{{name}}} has no value")
+        return str(names[name])
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def render_key(
+    template: str, *, source: RecordKey, payload: Values, legal_entity: str | None = None
+) -> str:
+    """The target key for ``source``'s create; the same inputs always give the same key."""
+    names: dict[str, object] = {
+        "uuid": str(uuid.uuid5(_NAMESPACE, str(source))),
+        "hash10": _hash10(source),
+        "source_id": source.id,
+        "legal_entity": legal_entity,
+    }
+    return render_template(template, names, payload)

@@ -1,0 +1,68 @@
+"""RecordLog: per record and attempt, what the engine did and why.
+
+Each entry holds the action (created, updated, skipped, deleted, failed...), the field-level
+diff with both sides' values and the reason each winner won, and the error if any, so an
+operator can read a record's whole history and lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.store.models import RecordLogEntry
+
+__all__ = ["RecordLog"]
+
+
+class RecordLog:
+    """Writes and reads the ``record_log`` table for one tenant."""
+
+    def __init__(self, sessions: sessionmaker[Session], tenant_id: int) -> None:
+        self._sessions = sessions
+        self.tenant_id = tenant_id
+
+    def add(
+        self,
+        session: Session,
+        *,
+        flow: str,
+        record_key: str,
+        action: str,
+        diff: dict[str, Any] | None = None,
+        error: str | None = None,
+        attempt: int = 1,
+        run_id: int | None = None,
+    ) -> None:
+        """Append one entry inside the caller's transaction."""
+        session.add(
+            RecordLogEntry(
+                tenant_id=self.tenant_id,
+                flow=flow,
+                record_key=record_key,
+                action=action,
+                diff=diff or {},
+                error=error,
+                attempt=attempt,
+                run_id=run_id,
+            )
+        )
+
+    def history(self, flow: str, record_key: str, limit: int = 100) -> Sequence[RecordLogEntry]:
+        """The newest entries of one record, newest first."""
+        with self._sessions() as session:
+            query = (
+                RecordLogEntry.scoped(self.tenant_id)
+                .where(RecordLogEntry.flow == flow, RecordLogEntry.record_key == record_key)
+                .order_by(RecordLogEntry.id.desc())
+                .limit(limit)
+            )
+            return list(session.scalars(query))
+
+    def actions(self, flow: str) -> list[str]:
+        """Every action logged for a flow, oldest first (tests and reports)."""
+        with self._sessions() as session:
+            query = RecordLogEntry.scoped(self.tenant_id).where(RecordLogEntry.flow == flow)
+            return [entry.action for entry in session.scalars(query.order_by(RecordLogEntry.id))]
