@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from syncloom.store import Accounts, AuditLog
+from syncloom.store import Accounts
 from syncloom.store.models import RoleName, User
 from syncloom.store.types import utc_now
 
@@ -52,27 +52,6 @@ def test_api_tokens_are_stored_hashed_and_expire(sessions, tenant):
         assert found.last_used_at is not None
         assert accounts.check_token(stale.reveal()) is None
         assert accounts.check_token(secret + "x") is None
-
-
-def test_audit_log_records_actions_per_tenant(sessions, tenant):
-    with sessions.begin() as session:
-        other = Accounts(session).create_tenant(f"{tenant.slug}-3", "three")
-        log = AuditLog(session)
-        log.record(tenant.id, actor="ana", action="dead_letter.replay", target="dead_letter:1")
-        log.record(
-            tenant.id,
-            actor="ana",
-            action="connection.update",
-            target="connection:2",
-            delta={"base_url": ["https://a", "https://b"]},
-        )
-        log.record(other.id, actor="zed", action="config.rollback", target="flows")
-
-    with sessions() as session:
-        entries = AuditLog(session).entries(tenant.id)
-    assert [e.action for e in entries] == ["connection.update", "dead_letter.replay"]
-    assert entries[0].delta == {"base_url": ["https://a", "https://b"]}
-    assert entries[0].created_at.tzinfo is not None
 
 
 def test_user_rows_never_hold_the_password(sessions, tenant):
