@@ -7,6 +7,7 @@ query asks for ``caseinsensitive``.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -61,13 +62,19 @@ def sort_key(obj: ObjectDef, name: str, raw: object, fold: bool = False) -> tupl
         except InvalidOperation:
             return (2, value)
     if kind in {"DATE", "TIMESTAMP"}:
-        for fmt in ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y"):
-            try:
-                return (1, datetime.strptime(value, fmt))  # noqa: DTZ007 - company wall clock
-            except ValueError:
-                continue
-        return (2, value)
+        return _instant(value)
     return (1, value.lower() if fold else value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _instant(value: str) -> tuple[int, Any]:
+    # Cached: a change scan compares every row's WHENMODIFIED, and many rows share one.
+    for fmt in ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y"):
+        try:
+            return (1, datetime.strptime(value, fmt))  # noqa: DTZ007 - company wall clock
+        except ValueError:
+            continue
+    return (2, value)
 
 
 def compile_filter(obj: ObjectDef, node: etree._Element, fold: bool) -> Predicate:

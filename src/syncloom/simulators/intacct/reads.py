@@ -85,7 +85,9 @@ def query(node: etree._Element, call: Call) -> str:
     if filter_node is not None and len(filters) != 1:
         raise query_failed("The filter element requires exactly one top-level operator.")
     predicate = compile_filter(obj, filters[0], fold) if filters else None
-    rows = [r for r in call.rows(obj, private) if predicate is None or predicate(r)]
+    candidates = _by_index(obj, filters[0], call) if filters and not fold else None
+    source = call.rows(obj, private) if candidates is None else candidates
+    rows = [r for r in source if call.visible(r, private) and (predicate is None or predicate(r))]
     if node.find("orderby") is not None:
         rows = _order(obj, node, rows, fold)
     page = rows[offset : offset + pagesize]
@@ -101,6 +103,17 @@ def query(node: etree._Element, call: Call) -> str:
     )
     call.transactions += 1
     return f"<data{head}>" + "".join(record_xml(name, r, fields) for r in page) + "</data>"
+
+
+def _by_index(obj: ObjectDef, node: etree._Element, call: Call) -> list[Row] | None:
+    """Rows for an ``equalto``/``in`` on the business id or RECORDNO, from the index."""
+    name = text(node, "field")
+    if node.tag not in {"equalto", "in"} or name not in {obj.id_field, "RECORDNO"}:
+        return None
+    values = [(v.text or "").strip() for v in node.findall("value")]
+    find = call.store.by_recordno if name == "RECORDNO" else call.store.by_id
+    rows = [row for row in (find(obj, v) for v in values) if row is not None]
+    return sorted(rows, key=lambda r: int(r["RECORDNO"]))
 
 
 def _fields(obj: ObjectDef, node: etree._Element) -> list[str]:
