@@ -29,7 +29,7 @@ TestD365Contract = contract_test_class(
                 "FirstName": "Ada",
                 "LastName": f"Lovelace {n}",
                 "PrimaryEmailAddress": f"ada{n}@example.com",
-            },  # fmt: skip
+            },
             changes={"EmploymentJobTitle": "Analyst", "IsInactive": True},
             invalid={"IsInactive": "Maybe"},
             key=lambda n: f"demf/CT{n:09d}",
@@ -41,7 +41,7 @@ TestD365Contract = contract_test_class(
                 "SearchName": f"Widget {n}",
                 "SalesPrice": Decimal("19.99"),
                 "SalesUnitSymbol": "ea",
-            },  # fmt: skip
+            },
             changes={"SalesPrice": Decimal("21.49")},
             invalid={"SalesPrice": "not a number"},
             key=lambda n: f"usmf/IT{n:09d}",
@@ -53,7 +53,7 @@ TestD365Contract = contract_test_class(
                 "OrderingCustomerAccountNumber": "C00002",
                 "CurrencyCode": "USD",
                 "CustomersOrderReference": f"CRM-{n}",
-            },  # fmt: skip
+            },
             changes={"SalesOrderName": "Rush order"},
             invalid={"OrderingCustomerAccountNumber": "NO-SUCH-CUSTOMER"},
             key=lambda n: f"usmf/SO-T{n:09d}",

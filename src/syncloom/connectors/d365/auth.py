@@ -34,12 +34,15 @@ class _PinnedSession:
         self._verify = verify
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
+        """GET with the pinned CA."""
         return self._session.get(url, verify=self._verify, timeout=30, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
+        """POST with the pinned CA."""
         return self._session.post(url, verify=self._verify, timeout=30, **kwargs)
 
     def close(self) -> None:
+        """Close the pooled connections."""
         self._session.close()
 
 
@@ -61,6 +64,7 @@ class TokenProvider:
         self._secret = client_secret
         self._verify = verify
         self._app: msal.ConfidentialClientApplication | None = None
+        self._session: _PinnedSession | None = None
         self._lock = threading.Lock()
         self.acquired = 0
 
@@ -75,7 +79,7 @@ class TokenProvider:
     def _application(self) -> msal.ConfidentialClientApplication:
         with self._lock:
             if self._app is None:
-                session = _PinnedSession(self._verify)
+                session = self._session = _PinnedSession(self._verify)
                 self._app = msal.ConfidentialClientApplication(
                     self.client_id,
                     client_credential=self._secret,
@@ -118,6 +122,11 @@ class TokenProvider:
         cls = TransientError if error in _TRANSIENT else AuthError
         raise cls(f"Entra ID refused the token request: {text}", system=SYSTEM,
                   vendor_code=error, vendor_message=text)  # fmt: skip
+
+    def close(self) -> None:
+        """Close msal's HTTP session."""
+        if self._session is not None:
+            self._session.close()
 
     async def invalidate(self) -> None:
         """Forget the cached token (after F&O answered 401)."""

@@ -119,8 +119,9 @@ class D365Connector:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Release HTTP connections."""
+        """Release HTTP connections (ours and msal's)."""
         await self._http.aclose()
+        self.tokens.close()
 
     # -- helpers -------------------------------------------------------------------------------
     def _entity(self, name: str) -> D365Entity:
