@@ -102,11 +102,16 @@ class IntakeEvent(TenantOwned, Base):
     """A webhook or business-event hint, stored before the sender gets its 202."""
 
     __tablename__ = "intake_events"
-    __table_args__ = (Index("ix_intake_events_tenant_id_status", "tenant_id", "status"),)
+    __table_args__ = (
+        Index("ix_intake_events_tenant_id_status", "tenant_id", "status"),
+        UniqueConstraint("connection_id", "digest"),
+    )
 
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
     body: Mapped[str] = mapped_column(Text)
+    # Names one delivery (timestamp + body), so a replay inside the window is refused.
+    digest: Mapped[str | None] = mapped_column(String(64))
     record_key: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[IntakeStatus] = mapped_column(
         str_enum(IntakeStatus, "intake_status"), default=IntakeStatus.RECEIVED

@@ -1,0 +1,396 @@
+"""RecordJob: the unit of work for one record, level-triggered.
+
+A hint only says "record X may have changed". The job re-reads X and its twin now, skips our
+own echoes, maps, binds or matches, compares three ways with the last synced snapshot, writes
+the difference through the Governor, writes the target's key back to the source after a
+create, and commits the link, snapshot, ledger, record log and dead-letter closure in one
+transaction. Running it twice, late, or out of order ends in the same state.
+
+Each step is a small hook; its docstring says when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.connectors.base import Connector, Record, RecordKey, Values
+from syncloom.engine.binder import Binder, LinkView
+from syncloom.engine.dead_letters import DeadLetterQueue
+from syncloom.engine.echo import EchoFilter
+from syncloom.engine.flows import DeleteRule, FieldDirection, Flow, FlowDirection, Side
+from syncloom.engine.governor import Governor
+from syncloom.engine.hashing import hash_values
+from syncloom.engine.keys import render_key, render_template
+from syncloom.engine.ledger import SqlWriteLedger
+from syncloom.engine.mapper import FieldMapMapper
+from syncloom.engine.matcher import Matcher, MatchKind
+from syncloom.engine.record_log import RecordLog
+from syncloom.engine.sync_plan import SyncPlan, jsonable, plan_sync
+from syncloom.errors import AlreadyExistsError, ConfigError, ConflictError, TransientError
+from syncloom.store.models import LinkState
+
+__all__ = ["FlowSide", "JobOutcome", "RecordJob"]
+
+
+@dataclass(frozen=True)
+class FlowSide:
+    """One end of a flow: its connector, connection name, entity, side and budget."""
+
+    connector: Connector
+    connection: str
+    entity: str
+    side: Side
+    governor: Governor | None = None
+
+    def slot(self) -> AbstractAsyncContextManager[object]:
+        """A Governor slot for one request (no budget, no wait)."""
+        return self.governor.slot() if self.governor else nullcontext()
+
+    def key(self, ident: str) -> RecordKey:
+        """The full record key of ``ident`` on this side."""
+        return RecordKey(self.connector.system, self.entity, ident)
+
+    def owns(self, key: RecordKey) -> bool:
+        """True when ``key`` names a record of this side's entity."""
+        return key.system == self.connector.system and key.entity == self.entity
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What one run of the job did, small enough to checkpoint."""
+
+    action: str
+    reason: str = ""
+    source_key: str | None = None
+    target_key: str | None = None
+    writes: int = 0
+    diff: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the runtime's checkpoint."""
+        return {
+            "action": self.action,
+            "reason": self.reason,
+            "source_key": self.source_key,
+            "target_key": self.target_key,
+            "writes": self.writes,
+        }
+
+
+@dataclass(frozen=True)
+class _Pair:
+    source: Record | None
+    target: Record | None
+    link: LinkView | None
+
+
+class RecordJob:
+    """Sync one record of one flow; constructor arguments are its whole world."""
+
+    def __init__(
+        self,
+        *,
+        flow: Flow,
+        source: FlowSide,
+        target: FlowSide,
+        mapper: FieldMapMapper,
+        binder: Binder,
+        echo: EchoFilter,
+        ledger: SqlWriteLedger,
+        log: RecordLog,
+        dead_letters: DeadLetterQueue,
+        sessions: sessionmaker[Session],
+        matcher: Matcher | None = None,
+    ) -> None:
+        self.flow = flow
+        self.source = source
+        self.target = target
+        self.mapper = mapper
+        self.binder = binder
+        self.echo = echo
+        self.ledger = ledger
+        self.log = log
+        self.dead_letters = dead_letters
+        self._sessions = sessions
+        self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
+
+    # -- the template -------------------------------------------------------------------
+    async def run(
+        self, hint: RecordKey, overrides: Mapping[str, object] | None = None
+    ) -> JobOutcome:
+        """Bring the record named by ``hint`` (either side) and its twin in step.
+
+        Args:
+            hint: a record of the flow's source or target entity.
+            overrides: target-named values an operator set on a dead letter's replay.
+
+        Raises:
+            SyncError: classified failures; the caller's RetryPolicy decides what follows.
+        """
+        side = self._side_of(hint)
+        pair = await self.read_pair(hint, side)
+        if pair.source is None:
+            return await self.on_source_missing(hint, pair)
+        hinted = pair.source if side is self.source else pair.target
+        echo = self.skip_echo(hinted, side) if hinted is not None else None
+        if echo is not None:
+            return echo
+        if not self.mapper.accepts(pair.source.values):
+            return JobOutcome("skipped", "filtered out", str(pair.source.key))
+        if pair.target is None:
+            return await self.create_or_match(pair.source, pair.link, overrides)
+        return await self.update_pair(pair.source, pair.target, pair.link, overrides)
+
+    def _side_of(self, hint: RecordKey) -> FlowSide:
+        for side in (self.source, self.target):
+            if side.owns(hint):
+                return side
+        raise ConfigError(f"{hint} belongs to neither side of flow {self.flow.name!r}")
+
+    # -- hooks ----------------------------------------------------------------------------
+    async def read_pair(self, hint: RecordKey, side: FlowSide) -> _Pair:
+        """Runs first: find the twin through the link and read both records now."""
+        link = self.binder.find(str(hint), side.side)
+        keys = {side.side: str(hint)}
+        if link is not None:
+            for end in (self.source, self.target):
+                keys.setdefault(end.side, link.key(end.side) or "")
+        return _Pair(
+            await self._read(self.source, keys.get(self.source.side)),
+            await self._read(self.target, keys.get(self.target.side)),
+            link,
+        )
+
+    async def _read(self, end: FlowSide, key: str | None) -> Record | None:
+        if not key:
+            return None
+        async with end.slot():
+            return await end.connector.get(end.entity, RecordKey.parse(key).id)
+
+    def skip_echo(self, record: Record, side: FlowSide) -> JobOutcome | None:
+        """Runs after the read: a record that still holds what we last synced is no change.
+
+        Two layers, both against the write ledger. The integration-user layer skips a record
+        our own user changed last, but only while its modified-on is the one our write left,
+        so a person's edit made between our read and our write is never skipped. The value
+        layer skips a record whose synced fields hash as they did when we settled it.
+        """
+        key = str(record.key)
+        stamp = {"modified_on": record.modified_on_utc}
+        if self.echo.is_integration_user(record, side.connection) and self.ledger.matches(
+            key + "@", hash_values(stamp)
+        ):
+            return JobOutcome("skipped", "echo: integration_user", key)
+        if self.ledger.matches(key, self._fingerprint(side, record)):
+            return JobOutcome("skipped", "echo: own_write", key)
+        return None
+
+    def _fingerprint(self, side: FlowSide, record: Record) -> str:
+        """The hash of what this flow reads from ``record``: its mapped view, per side."""
+        if side is self.source:
+            return hash_values(self.mapper.map(record.values))
+        fields = self.mapper.fields(FieldDirection.TO_TARGET)
+        return hash_values({k: v for k, v in record.values.items() if k in fields})
+
+    async def on_source_missing(self, hint: RecordKey, pair: _Pair) -> JobOutcome:
+        """Runs when the source record is gone: apply the flow's delete policy to the twin."""
+        if pair.link is None or pair.target is None:
+            return JobOutcome("skipped", "no such record", str(hint))
+        rule = self.flow.delete
+        target = pair.target
+        if rule is DeleteRule.PROPAGATE:
+            async with self.target.slot():
+                await self.target.connector.delete(self.target.entity, target.key.id)
+            action = "deleted"
+        elif rule is DeleteRule.INACTIVATE and self.flow.inactivate is not None:
+            values = {self.flow.inactivate.field: self.flow.inactivate.value}
+            async with self.target.slot():
+                await self.target.connector.update(self.target.entity, target.key.id, values)
+            action = "inactivated"
+        else:
+            action = "delete_ignored"
+        with self._sessions.begin() as session:
+            self.binder.unbind(session, pair.link.id)
+            self.log.add(
+                session,
+                flow=self.flow.name,
+                record_key=str(hint),
+                action=action,
+                diff={"target": str(target.key), "policy": rule.value},
+            )
+        return JobOutcome(action, f"delete policy {rule.value}", str(hint), str(target.key), 1)
+
+    async def create_or_match(
+        self, source: Record, link: LinkView | None, overrides: Mapping[str, object] | None
+    ) -> JobOutcome:
+        """Runs when the source has no twin yet: match first, else create with a chosen key."""
+        if link is None and self.matcher is not None:
+            matched = await self.match(source)
+            if isinstance(matched, JobOutcome):
+                return matched
+            if matched is not None:
+                return await self.update_pair(source, matched, None, overrides)
+        payload = {**self.mapper.map(source.values, for_create=True), **(overrides or {})}
+        legal_entity = self.legal_entity(source)
+        ident = render_key(
+            self.flow.key.template, source=source.key, payload=payload, legal_entity=legal_entity
+        )
+        reserved = self.binder.reserve(
+            str(source.key), self.source.side, str(self.target.key(ident)), legal_entity
+        )
+        if reserved.pending_key and reserved.state is LinkState.PENDING:
+            ident = RecordKey.parse(reserved.pending_key).id
+        created = await self.create(payload, ident)
+        written_back = await self.write_back(source, created, legal_entity)
+        base = jsonable(self.mapper.map(source.values))
+        self.settle(
+            source,
+            created,
+            base,
+            action="created",
+            diff={"created": jsonable(payload)},
+            written_back=written_back,
+            legal_entity=legal_entity,
+        )
+        return JobOutcome("created", "", str(source.key), str(created.key), 1 + bool(written_back))
+
+    async def match(self, source: Record) -> Record | JobOutcome | None:
+        """Runs before a first create: tiered matching against the target (ambiguous: review)."""
+        assert self.matcher is not None
+
+        async def search(criteria: Values) -> list[Record]:
+            async with self.target.slot():
+                return list(await self.target.connector.search(self.target.entity, criteria))
+
+        found = await self.matcher.search(
+            source.values, search, legal_entity=self.legal_entity(source)
+        )
+        if found.kind is MatchKind.AMBIGUOUS:
+            candidates = ", ".join(str(k) for k in found.candidates)
+            raise ConflictError(
+                f"ambiguous match on tier {found.tier}: {candidates}", record_key=str(source.key)
+            )
+        if found.kind is MatchKind.MATCHED and found.key is not None:
+            return await self._read(self.target, str(found.key))
+        return None
+
+    async def create(self, payload: Values, ident: str) -> Record:
+        """Runs once a key is reserved: create it, or find it when a retry already did."""
+        try:
+            async with self.target.slot():
+                return await self.target.connector.create(self.target.entity, payload, ident)
+        except AlreadyExistsError:
+            existing = await self._read(self.target, str(self.target.key(ident)))
+            if existing is None:
+                raise TransientError("the reserved key exists but cannot be read yet") from None
+            return existing
+
+    async def write_back(
+        self, source: Record, target: Record, legal_entity: str | None
+    ) -> Record | None:
+        """Runs after a create: write the target's key (or other facts) back to the source."""
+        if not self.flow.writeback:
+            return None
+        names = {
+            "target_id": target.key.id,
+            "target_key": str(target.key),
+            "legal_entity": legal_entity,
+        }
+        values = {
+            wb.field: render_template(wb.value, names, target.values) for wb in self.flow.writeback
+        }
+        if all(source.values.get(k) == v for k, v in values.items()):
+            return None
+        async with self.source.slot():
+            return await self.source.connector.update(self.source.entity, source.key.id, values)
+
+    def legal_entity(self, source: Record) -> str | None:
+        """The legal entity the flow's routing sends ``source`` to, if it routes."""
+        routing = self.flow.routing
+        if routing is None:
+            return None
+        route = routing.route(source.values.get(routing.field))
+        return route.legal_entity if route else None
+
+    async def update_pair(
+        self,
+        source: Record,
+        target: Record,
+        link: LinkView | None,
+        overrides: Mapping[str, object] | None,
+    ) -> JobOutcome:
+        """Runs when both records exist: three-way compare, then write each side's share."""
+        view = {**self.mapper.map(source.values), **(overrides or {})}
+        reverse: Values = {}
+        if self.flow.direction is FlowDirection.BOTH:
+            reverse = self.mapper.map(target.values, direction=FieldDirection.TO_SOURCE)
+        base = link.base_snapshot if link and link.state is LinkState.LINKED else None
+        plan = plan_sync(
+            self.flow, source_view=view, source=source, target=target, base=base, reverse=reverse
+        )
+        reviews = [r for r in plan.resolutions if r.verdict.value == "review"]
+        if reviews:
+            raise ConflictError(
+                "conflict needs review on: " + ", ".join(r.field for r in reviews),
+                record_key=str(source.key),
+            )
+        target, source = await self.apply(plan, source, target)
+        action = "unchanged" if plan.is_noop else "updated"
+        if link is None:
+            action = "matched" if plan.is_noop else "matched_updated"
+        self.settle(source, target, plan.base, action=action, diff=plan.diff())
+        writes = bool(plan.to_target) + bool(plan.to_source)
+        return JobOutcome(action, "", str(source.key), str(target.key), writes, plan.diff())
+
+    async def apply(self, plan: SyncPlan, source: Record, target: Record) -> tuple[Record, Record]:
+        """Runs after planning: write the target's and the source's share of the plan."""
+        if plan.to_target:
+            async with self.target.slot():
+                target = await self.target.connector.update(
+                    self.target.entity, target.key.id, plan.to_target, version=target.version
+                )
+        if plan.to_source:
+            async with self.source.slot():
+                source = await self.source.connector.update(
+                    self.source.entity, source.key.id, plan.to_source, version=source.version
+                )
+        return target, source
+
+    def settle(
+        self,
+        source: Record,
+        target: Record,
+        base: dict[str, object],
+        *,
+        action: str,
+        diff: dict[str, Any],
+        written_back: Record | None = None,
+        legal_entity: str | None = None,
+    ) -> None:
+        """Runs last: link, snapshot, ledger, record log and dead-letter closure, one commit."""
+        source = written_back or source
+        crm, erp = (source, target) if self.source.side is Side.CRM else (target, source)
+        with self._sessions.begin() as session:
+            self.binder.bind(
+                session,
+                crm_key=str(crm.key),
+                erp_key=str(erp.key),
+                base_snapshot=base,
+                legal_entity=legal_entity,
+                crm_hash=hash_values(crm.values),
+                erp_hash=hash_values(erp.values),
+            )
+            for end, record in ((self.target, target), (self.source, source)):
+                key = str(record.key)
+                self.ledger.remember_in(session, key, self._fingerprint(end, record))
+                stamp = hash_values({"modified_on": record.modified_on_utc})
+                self.ledger.remember_in(session, key + "@", stamp)
+            self.log.add(
+                session, flow=self.flow.name, record_key=str(source.key), action=action, diff=diff
+            )
+            self.dead_letters.resolve(session, self.flow.name, str(source.key))
