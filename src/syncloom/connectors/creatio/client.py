@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -40,11 +41,18 @@ class CreatioClient:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.service = "/odata/" if netcore else "/0/odata/"
+        if transport is None:
+            # httpx writes a request's headers and body separately; with Nagle on, a small
+            # POST/PATCH then waits for the server's delayed ACK (~40 ms) before its body
+            # leaves. TCP_NODELAY removes that stall.
+            transport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=max_connections),
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            )
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-            limits=httpx.Limits(max_connections=max_connections),
             headers={"Accept": "application/json", "ForceUseSession": "true"},
             follow_redirects=False,
         )
