@@ -1,0 +1,90 @@
+"""The portal app: REST API, pages and static assets in one FastAPI application.
+
+Example::
+
+    app = create_app(PortalDeps(sessions=sessions, vault=vault, engine=my_engine))
+    serve(app, host="127.0.0.1", port=8600)
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from syncloom.portal.auth import Viewer
+from syncloom.portal.control import EngineControl
+from syncloom.portal.deps import PortalDeps
+from syncloom.portal.problems import install_handlers
+from syncloom.portal.rendering import HERE, render
+from syncloom.portal.routes import include_routes
+from syncloom.settings import Settings
+
+__all__ = ["create_app", "deps_from_settings", "serve"]
+
+
+def deps_from_settings(settings: Settings, *, engine: EngineControl | None = None) -> PortalDeps:
+    """Open the database and the vault named by ``settings``.
+
+    Raises:
+        ConfigError: bad database URL or master key.
+        VaultError: the master key does not open the stored credentials.
+    """
+    from syncloom.store.db import make_engine, session_factory
+    from syncloom.vault import open_vault
+
+    database = make_engine(settings.database_url)
+    deps = PortalDeps(sessions=session_factory(database), vault=open_vault(settings, database))
+    if engine is not None:
+        deps.engine = engine
+    return deps
+
+
+def create_app(config: Settings | PortalDeps, *, engine: EngineControl | None = None) -> FastAPI:
+    """Build the portal.
+
+    Args:
+        config: the process settings (the database and vault are opened from them), or the
+            collaborators themselves.
+        engine: the engine's controls; replaces ``config.engine`` when given.
+
+    Returns:
+        The ASGI app: pages at ``/``, the REST API at ``/api``, its reference at ``/docs``.
+    """
+    deps = config if isinstance(config, PortalDeps) else deps_from_settings(config)
+    if engine is not None:
+        deps.engine = engine
+    app = FastAPI(
+        title="syncloom",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        description="Operate syncloom: connections, flows, runs, dead letters, config, alerts.",
+    )
+    app.state.deps = deps
+    install_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    include_routes(app)
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_reference(request: Request, me: Viewer) -> Response:
+        # Our own page: the stock one loads its scripts from a CDN, and the portal runs offline.
+        return render(request, "docs.html", me, spec=app.openapi())
+
+    return app
+
+
+def serve(
+    app: FastAPI, host: str = "127.0.0.1", port: int = 8600, **uvicorn_options: object
+) -> None:
+    """Serve the portal in the foreground until interrupted.
+
+    Args:
+        app: from :func:`create_app`.
+        host: the address to listen on (loopback unless you mean to expose it).
+        port: the port.
+        **uvicorn_options: passed to :func:`uvicorn.run` (e.g. ``ssl_certfile``).
+    """
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options)  # type: ignore[arg-type]

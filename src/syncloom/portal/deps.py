@@ -1,0 +1,49 @@
+"""PortalDeps: everything the portal needs, passed in whole to :func:`create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.engine.clock import Clock, SystemClock
+from syncloom.notify.email import SmtpRelay
+from syncloom.portal.control import DetachedEngine, EngineControl
+from syncloom.portal.signing import CookieSigner, derive_key
+from syncloom.portal.throttle import LoginThrottle
+from syncloom.vault import Vault
+
+__all__ = ["PortalDeps"]
+
+
+@dataclass
+class PortalDeps:
+    """The portal's collaborators.
+
+    Attributes:
+        sessions: the database session factory (every query is scoped to a tenant).
+        vault: seals connection credentials.
+        engine: runs, dry runs, backfills, replays and connection tests.
+        clock: where "now" comes from.
+        smtp: the relay email alerts go through (``None``: email alerts are refused).
+        session_ttl: how long a sign-in lasts.
+        secure_cookies: always mark cookies ``Secure`` (they are anyway under TLS).
+        login_limit: failed sign-ins allowed per account and per address in 15 minutes.
+    """
+
+    sessions: sessionmaker[Session]
+    vault: Vault
+    engine: EngineControl = field(default_factory=DetachedEngine)
+    clock: Clock = field(default_factory=SystemClock)
+    smtp: SmtpRelay | None = None
+    session_ttl: timedelta = timedelta(hours=12)
+    secure_cookies: bool = False
+    login_limit: int = 5
+    signer: CookieSigner = field(init=False, repr=False)
+    throttle: LoginThrottle = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        secret = self.vault.keyring.current.secret
+        self.signer = CookieSigner(derive_key(secret, "cookies"))
+        self.throttle = LoginThrottle(self.clock, limit=self.login_limit)

@@ -1,0 +1,20 @@
+"""Routes: the one table of the portal's routers, so every area is wired in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from syncloom.portal.pages import dashboard, signin
+
+__all__ = ["include_routes"]
+
+PAGE_ROUTERS: tuple[APIRouter, ...] = (signin.router, dashboard.router)
+API_ROUTERS: tuple[APIRouter, ...] = ()
+
+
+def include_routes(app: FastAPI) -> None:
+    """Mount every page router at ``/`` and every API router at ``/api``."""
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api")

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.portal.fixtures import World, build_world, sign_in
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return build_world(tmp_path)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    with TestClient(world.app(), base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin(client: TestClient) -> str:
+    """Sign the client in as the acme admin; returns the CSRF token."""
+    return sign_in(client, "admin@acme.test")
