@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import msal
@@ -19,6 +20,7 @@ import requests
 from syncloom.errors import AuthError, TransientError
 
 SYSTEM = "d365"
+RENEW_BEFORE_S = 300  # msal's own margin: a token with under 5 minutes left is renewed
 _TRANSIENT = {"temporarily_unavailable", "server_error", "request_timeout"}
 
 
@@ -65,6 +67,7 @@ class TokenProvider:
         self._verify = verify
         self._app: msal.ConfidentialClientApplication | None = None
         self._session: _PinnedSession | None = None
+        self._cached: tuple[str, float] | None = None
         self._lock = threading.Lock()
         self.acquired = 0
 
@@ -111,11 +114,16 @@ class TokenProvider:
             AuthError: when Entra ID refuses the client or the scope.
             TransientError: when Entra ID is unreachable or failing.
         """
+        now = time.monotonic()
+        if self._cached is not None and now < self._cached[1]:
+            return self._cached[0]  # skip the thread hop while msal's copy is surely valid
         result = await asyncio.to_thread(self._acquire)
         token = result.get("access_token")
         if token:
             if result.get("token_source") == "identity_provider":
                 self.acquired += 1
+            lifetime = float(result.get("expires_in") or 0)
+            self._cached = (str(token), now + lifetime - RENEW_BEFORE_S)
             return str(token)
         error = str(result.get("error") or "unknown_error")
         text = str(result.get("error_description") or error).split(" Trace ID:")[0]
@@ -130,5 +138,6 @@ class TokenProvider:
 
     async def invalidate(self) -> None:
         """Forget the cached token (after F&O answered 401)."""
+        self._cached = None
         if self._app is not None:
             await asyncio.to_thread(self._app.remove_tokens_for_client)
