@@ -66,15 +66,15 @@ class Entity:
         return f"{NAMESPACE}.{self.name}"
 
 
-def S(name: str, *, required: bool = False) -> Column:  # noqa: N802 - declaration shorthand
+def S(name: str, *, required: bool = False) -> Column:
     return Column(name, "string", required=required)
 
 
-def L(name: str, ref: str, *, required: bool = False) -> Column:  # noqa: N802
+def L(name: str, ref: str, *, required: bool = False) -> Column:
     return Column(name, "lookup", ref=ref, required=required)
 
 
-def K(name: str, kind: str, *, required: bool = False, scale: int = 2) -> Column:  # noqa: N802
+def K(name: str, kind: str, *, required: bool = False, scale: int = 2) -> Column:
     return Column(name, kind, required=required, scale=scale)
 
 
