@@ -27,9 +27,9 @@ from syncloom.simulators.d365 import edm, seeding
 from syncloom.simulators.d365 import events as ev
 from syncloom.simulators.d365.actions import ActionError, Actions
 from syncloom.simulators.d365.auth import AppUser, Caller, TokenService, form_of
-from syncloom.simulators.d365.entities import EntitySet
+from syncloom.simulators.d365.entities import SETS, EntitySet
 from syncloom.simulators.d365.reads import MAX_PAGE, Reader
-from syncloom.simulators.d365.rows import Row, row_key
+from syncloom.simulators.d365.rows import Row
 from syncloom.simulators.d365.service import ODataService
 from syncloom.simulators.d365.throttle import Throttle, too_many
 from syncloom.simulators.d365.wire import ODataRequest, ODataResponse, activity_id, error
@@ -83,11 +83,8 @@ class D365Simulator(Simulator):
             *seeding.reference_rows(),
             *seeding.world_rows(self.seed, self.records, self.clock.now()),
         ]
-        from syncloom.simulators.d365.entities import SETS
-
         for set_name, row in rows:
-            row["_rid"], row["_rv"] = next(self.writer._recids), 1
-            self.store.put(set_name, row_key(SETS[set_name], row), row)
+            self.writer.seed(SETS[set_name], row)
 
     def reset(self) -> None:
         self.store.clear()

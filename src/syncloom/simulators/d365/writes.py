@@ -126,6 +126,11 @@ class Writer:
         self.on_change(entity, row, "deleted")
         return ODataResponse(204)
 
+    def seed(self, entity: EntitySet, row: Row) -> None:
+        """Store a seeded row as it is (its timestamps were set by the seeder)."""
+        row["_rid"], row["_rv"] = next(self._recids), 1
+        self.store.put(entity.name, row_key(entity, row), row)
+
     def save(self, entity: EntitySet, row: Row) -> None:
         """Store a row changed by a server-side process (posting, stock moves)."""
         if "_rid" not in row:
