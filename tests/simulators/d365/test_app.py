@@ -388,3 +388,28 @@ def test_business_events_are_signed_and_delivered(d365, api):
     assert len({json.loads(body)["EventId"] for body, _ in received}) == 4
     settled = api.get(f"/data/CustomerOpenTransactions(dataAreaId='usmf',InvoiceNumber='{number}')")
     assert settled.json()["IsSettled"] == "Yes"
+
+
+def test_user_based_request_limit_counts_per_app_in_a_window(d365, api):
+    with d365.client() as admin:
+        admin.post("/_sim/throttling", json={"request_limit": 3, "window_s": 300})
+        try:
+            statuses = [api.get("/data/CustomerGroups").status_code for _ in range(4)]
+            assert statuses == [200, 200, 200, 429]
+            refused = api.get("/data/CustomerGroups")
+            assert "exceeded the limit of 3" in refused.json()["error"]["message"]
+            d365.simulator.clock.advance(301)
+            assert api.get("/data/CustomerGroups").status_code == 200
+        finally:
+            d365.simulator.clock.advance(-301)
+            admin.post("/_sim/throttling", json={"request_limit": None})
+
+
+def test_state_survives_a_restart_with_a_store_file(tmp_path):
+    from syncloom.simulators.d365.app import D365Simulator
+
+    path = str(tmp_path / "d365.sqlite")
+    first = D365Simulator(records=3, store_path=path)
+    rows = first.store.dump()["CustomersV3"]
+    second = D365Simulator(records=99, store_path=path)  # loads the file instead of reseeding
+    assert len(second.store.dump()["CustomersV3"]) == len(rows) == 3
