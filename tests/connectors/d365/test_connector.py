@@ -192,3 +192,23 @@ def test_from_config_requires_the_connection_settings():
     assert conn.base_url == "https://x.example.com"
     assert conn.batch_size == 5000
     assert "sekret" not in repr(conn)
+
+
+async def test_throttled_batch_parts_fail_alone_with_their_retry_hint(sim, erp):
+    await erp.get("CustomersV3", "usmf/C00002")
+    limit = {"request_limit": 2, "window_s": 300, "retry_after_s": 13}
+    httpx.post(f"{sim.base_url}/_sim/throttling", json=limit, verify=sim.verify)
+    try:
+        results = await erp.batch(
+            [
+                Op(OpKind.CREATE, "CustomersV3", f"usmf/PT-{n}", {"CustomerGroupId": "10"})
+                for n in range(3)
+            ]
+        )
+    finally:
+        httpx.post(
+            f"{sim.base_url}/_sim/throttling", json={"request_limit": None}, verify=sim.verify
+        )
+    assert [r.ok for r in results] == [True, False, False]
+    assert all(isinstance(r.error, ThrottledError) for r in results[1:])
+    assert results[1].error.retry_after_s == 13
