@@ -190,7 +190,8 @@ class ODataService:
         keys = parse_orderby(entity, options.get("$orderby", "Id"))
         total = len(rows)
         skip, top = _int(options, "$skip", None) or 0, _int(options, "$top", None)
-        rows = order_rows(rows, keys, self.fetch)[skip : None if top is None else skip + top]
+        limit = None if top is None else skip + top
+        rows = order_rows(rows, keys, self.fetch, limit)[skip:limit]
         if len(rows) > self.max_rows:
             raise server_error(
                 f"The number of rows to return ({len(rows)}) exceeds the allowed maximum of "

@@ -10,6 +10,7 @@ which matches what tenants show: an ``or`` chain of 15 ``Id eq …`` works and 2
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -330,8 +331,19 @@ def parse_expand(entity: Entity, text: str) -> list[tuple[Column, list[str] | No
     return out
 
 
-def order_rows(rows: list[Row], keys: list[tuple[Getter, bool]], fetch: Fetch) -> list[Row]:
-    """Stable multi-key sort; rows without a value sort first."""
+def order_rows(
+    rows: list[Row], keys: list[tuple[Getter, bool]], fetch: Fetch, limit: int | None = None
+) -> list[Row]:
+    """Stable multi-key sort; rows without a value sort first; only ``limit`` rows if given.
+
+    With ascending keys and a limit (a ``$top`` page) a heap selects the first rows, so
+    paging through a large table does not sort all of it for every page.
+    """
+    if limit is not None and not any(descending for _, descending in keys):
+        getters = [getter for getter, _ in keys]
+        return heapq.nsmallest(
+            limit, rows, key=lambda row: tuple(_sort_key(g(row, fetch)) for g in getters)
+        )
     for getter, descending in reversed(keys):
 
         def key(row: Row, get: Getter = getter) -> tuple[int, Any]:

@@ -16,7 +16,7 @@ from syncloom.simulators.common.seed import COUNTRIES, CURRENCIES, Company, Seed
 from syncloom.simulators.common.store import SimStore
 from syncloom.simulators.creatio.auth import INTEGRATION_CONTACT, SUPERVISOR_CONTACT
 from syncloom.simulators.creatio.entities import ENTITIES
-from syncloom.simulators.creatio.values import empty_value, format_instant
+from syncloom.simulators.creatio.values import empty_row, format_instant
 
 _NS = uuid.UUID("6f1c2b9e-3c55-4b8e-9a51-c4e4a6c0f001")
 _EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -46,7 +46,7 @@ class Seeder:
     def put(self, entity: str, key: str, **values: Any) -> str:
         self.tick += 1
         when = format_instant(_EPOCH + timedelta(seconds=self.tick))
-        row = {c.storage: empty_value(c) for c in ENTITIES[entity].columns if c.kind != "stream"}
+        row = empty_row(ENTITIES[entity])
         row.update(CreatedOn=when, ModifiedOn=when, Id=key)
         row.update(CreatedById=SUPERVISOR_CONTACT, ModifiedById=SUPERVISOR_CONTACT)
         if "OwnerId" in row:

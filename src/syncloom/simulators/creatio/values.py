@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from syncloom.simulators.creatio.entities import EMPTY_GUID, Column
+from syncloom.simulators.creatio.entities import EMPTY_GUID, Column, Entity
 
 EMPTY_DATE_WIRE = "0001-01-01T00:00:00Z"
 EMPTY_DATE = "0001-01-01T00:00:00.0000000Z"
@@ -60,18 +60,31 @@ def wire_instant(stored: str) -> str:
     return EMPTY_DATE_WIRE if stored == EMPTY_DATE else stored
 
 
+_EMPTY = {
+    "guid": EMPTY_GUID,
+    "lookup": EMPTY_GUID,
+    "int": 0,
+    "bool": False,
+    "decimal": 0,
+    "datetime": EMPTY_DATE,
+    "date": EMPTY_DATE,
+    "stream": None,
+}
+_TEMPLATES: dict[str, dict[str, Any]] = {}
+
+
 def empty_value(column: Column) -> Any:
     """The value a column holds when nobody set it."""
-    return {
-        "guid": EMPTY_GUID,
-        "lookup": EMPTY_GUID,
-        "int": 0,
-        "bool": False,
-        "decimal": 0,
-        "datetime": EMPTY_DATE,
-        "date": EMPTY_DATE,
-        "stream": None,
-    }.get(column.kind, "")
+    return _EMPTY.get(column.kind, "")
+
+
+def empty_row(entity: Entity) -> dict[str, Any]:
+    """A fresh row of ``entity`` with every (non-stream) column empty."""
+    template = _TEMPLATES.get(entity.name)
+    if template is None:
+        template = {c.storage: empty_value(c) for c in entity.columns if c.kind != "stream"}
+        _TEMPLATES[entity.name] = template
+    return dict(template)
 
 
 def coerce(column: Column, value: Any) -> Any:

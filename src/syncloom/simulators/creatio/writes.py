@@ -24,7 +24,7 @@ from syncloom.simulators.creatio.values import (
     EMPTY_DATE,
     BadValueError,
     coerce,
-    empty_value,
+    empty_row,
     format_instant,
 )
 
@@ -92,7 +92,7 @@ class RowWriter:
     # -- operations ---------------------------------------------------------------------
     def insert(self, entity: Entity, body: dict[str, Any], caller: Caller) -> Row:
         values = self._values(entity, body)
-        row: Row = {c.storage: empty_value(c) for c in entity.columns if c.kind != "stream"}
+        row: Row = empty_row(entity)
         row.update(values)
         key = str(body.get("Id") and coerce(entity.by_storage["Id"], body["Id"]) or uuid.uuid4())
         if key == EMPTY_GUID:
