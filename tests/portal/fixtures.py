@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,13 +76,29 @@ class World:
         return create_app(self.deps)
 
 
-def build_world(tmp_path: Path) -> World:
-    url = f"sqlite:///{tmp_path / 'portal.db'}"
+def seed_database(path: Path) -> dict[str, int]:
+    """Migrate a fresh database file and add the tenants and users; returns their ids."""
+    url = f"sqlite:///{path}"
     upgrade(url)
-    sessions = session_factory(make_engine(url))
+    database = make_engine(url)
+    ids = _seed(session_factory(database))
+    database.dispose()
+    return ids
+
+
+def build_world(tmp_path: Path, template: Path, ids: dict[str, int]) -> World:
+    """A world over a copy of the seeded template database."""
+    path = tmp_path / "portal.db"
+    shutil.copyfile(template, path)
+    sessions = session_factory(make_engine(f"sqlite:///{path}"))
     engine = RecordingEngine(sessions)
     deps = PortalDeps(sessions=sessions, vault=Vault(Keyring(current=MasterKey.generate())))
     deps.engine = engine
+    users = {k: v for k, v in ids.items() if k not in ("acme", "globex")}
+    return World(sessions, deps, engine, ids["acme"], ids["globex"], users)
+
+
+def _seed(sessions: sessionmaker[Session]) -> dict[str, int]:
     users: dict[str, int] = {}
     with sessions.begin() as session:
         accounts = Accounts(session)
@@ -93,8 +110,8 @@ def build_world(tmp_path: Path) -> World:
             users[str(role)] = user.id
         other = accounts.create_user("admin@globex.test", PASSWORD)
         accounts.grant(globex, other.id, RoleName.ADMIN)
-        users["globex"] = other.id
-    return World(sessions, deps, engine, acme, globex, users)
+        users["globex_admin"] = other.id
+    return {**users, "acme": acme, "globex": globex}
 
 
 def csrf_of(html: str) -> str:

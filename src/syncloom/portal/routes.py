@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from syncloom.portal.pages import dashboard, signin
+from syncloom.portal.api import connections as connections_api
+from syncloom.portal.api import dead_letters as dead_letters_api
+from syncloom.portal.pages import connections, dashboard, dead_letters, signin
 
 __all__ = ["include_routes"]
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (signin.router, dashboard.router)
-API_ROUTERS: tuple[APIRouter, ...] = ()
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    signin.router,
+    dashboard.router,
+    connections.router,
+    dead_letters.router,
+)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    connections_api.router,
+    dead_letters_api.router,
+)
 
 
 def include_routes(app: FastAPI) -> None:

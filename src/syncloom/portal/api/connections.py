@@ -1,0 +1,66 @@
+"""REST: Connections (credentials are write-only) and their test."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from syncloom.portal.auth import Admin, Operator, Viewer, deps_of
+from syncloom.portal.connections import (
+    ConnectionChange,
+    ConnectionIn,
+    ConnectionView,
+    create_connection,
+    find_connection,
+    list_connections,
+    update_connection,
+)
+from syncloom.portal.probes import probe_connection
+
+router = APIRouter(prefix="/connections", tags=["connections"])
+
+
+class ProbeResult(BaseModel):
+    """The answer of a connection test."""
+
+    ok: bool
+    message: str
+
+
+@router.get("")
+def connections(request: Request, me: Viewer) -> list[ConnectionView]:
+    """List the tenant's connections."""
+    with deps_of(request).sessions() as session:
+        return [ConnectionView.of(row) for row in list_connections(session, me.tenant_id)]
+
+
+@router.post("", status_code=201)
+def add_connection(request: Request, me: Admin, body: ConnectionIn) -> ConnectionView:
+    """Create a connection; credentials are sealed in the vault and never returned."""
+    deps = deps_of(request)
+    with deps.sessions.begin() as session:
+        return ConnectionView.of(create_connection(session, deps, me, body))
+
+
+@router.get("/{connection_id}")
+def connection(request: Request, me: Viewer, connection_id: int) -> ConnectionView:
+    """One connection."""
+    with deps_of(request).sessions() as session:
+        return ConnectionView.of(find_connection(session, me.tenant_id, connection_id))
+
+
+@router.patch("/{connection_id}")
+def change_connection(
+    request: Request, me: Admin, connection_id: int, body: ConnectionChange
+) -> ConnectionView:
+    """Change environment, base URL or credentials."""
+    deps = deps_of(request)
+    with deps.sessions.begin() as session:
+        return ConnectionView.of(update_connection(session, deps, me, connection_id, body))
+
+
+@router.post("/{connection_id}/test")
+def test_connection(request: Request, me: Operator, connection_id: int) -> ProbeResult:
+    """Sign in to the system and make one cheap call."""
+    ok, message = probe_connection(deps_of(request), me, connection_id)
+    return ProbeResult(ok=ok, message=message)

@@ -1,0 +1,78 @@
+"""REST: dead letters (the portal calls them "Needs attention")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from syncloom.portal import dead_letters as letters
+from syncloom.portal.auth import Operator, Viewer, deps_of
+from syncloom.portal.dead_letters import DeadLetterFilter, DeadLetterView
+
+router = APIRouter(prefix="/dead-letters", tags=["dead letters"])
+
+
+class Overrides(BaseModel):
+    """Field values the next replay writes instead of the mapped ones."""
+
+    overrides: dict[str, Any]
+
+
+class Selection(BaseModel):
+    """Which dead letters to act on."""
+
+    ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class Replayed(BaseModel):
+    """The dead letters the engine took back."""
+
+    replayed: list[int]
+
+
+@router.get("")
+def dead_letters(
+    request: Request, me: Viewer, query: Annotated[DeadLetterFilter, Query()]
+) -> list[DeadLetterView]:
+    """List dead letters (open ones by default), newest first."""
+    with deps_of(request).sessions() as session:
+        rows = letters.list_letters(session, me.tenant_id, query)
+        return [DeadLetterView.of(row) for row in rows]
+
+
+@router.post("/replay")
+def replay_many(request: Request, me: Operator, body: Selection) -> Replayed:
+    """Replay several open dead letters at once."""
+    return Replayed(replayed=letters.replay(deps_of(request), me, body.ids))
+
+
+@router.get("/{letter_id}")
+def dead_letter(request: Request, me: Viewer, letter_id: int) -> DeadLetterView:
+    """One dead letter with its payload and error."""
+    with deps_of(request).sessions() as session:
+        return DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
+
+
+@router.patch("/{letter_id}")
+def edit_dead_letter(
+    request: Request, me: Operator, letter_id: int, body: Overrides
+) -> DeadLetterView:
+    """Store field overrides applied when the dead letter is replayed."""
+    deps = deps_of(request)
+    letters.edit(deps, me, letter_id, body.overrides)
+    with deps.sessions() as session:
+        return DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
+
+
+@router.post("/{letter_id}/replay")
+def replay_one(request: Request, me: Operator, letter_id: int) -> Replayed:
+    """Replay one open dead letter."""
+    return Replayed(replayed=letters.replay(deps_of(request), me, [letter_id]))
+
+
+@router.post("/{letter_id}/dismiss", status_code=204)
+def dismiss_dead_letter(request: Request, me: Operator, letter_id: int) -> None:
+    """Close a dead letter without syncing it."""
+    letters.dismiss(deps_of(request), me, letter_id)
