@@ -339,3 +339,22 @@ def test_reset_restores_the_seeded_state(server, crm):
     fresh = login(server.base_url)
     assert fresh.get(f"/0/odata/City({made})").status_code == 404
     assert fresh.get(f"/0/odata/Account({seed_id('Account', 1)})").status_code == 200
+
+
+def test_file_services_refuse_bad_targets(crm):
+    missing = str(uuid.uuid4())
+    not_files = crm.post(
+        f"/0/rest/FileApiService/UploadFile?fileId={missing}&entitySchemaName=Account", content=b"x"
+    )
+    assert not_files.status_code == 400
+    assert not_files.json()["success"] is False
+    no_record = crm.post(
+        f"/0/rest/FileApiService/UploadFile?fileId={missing}&entitySchemaName=AccountFile",
+        content=b"x",
+    )
+    assert no_record.status_code == 404
+    assert crm.get(f"/0/rest/FileService/Download/AccountFile/{missing}").status_code == 404
+    assert (
+        httpx.get(f"{crm.base_url}/0/rest/FileService/Download/AccountFile/{missing}").status_code
+        == 401
+    )

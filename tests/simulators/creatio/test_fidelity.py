@@ -119,3 +119,20 @@ def test_stale_cached_session_is_detected_by_the_login_redirect(sandbox):
         assert response.status_code == 200
         assert logins(running.base_url) == before + 1
         assert again.get_collection_data("Account", top=1).status_code == 200
+
+
+def test_file_upload_and_download_round_trip(server, sandbox):
+    api = make_client(server.base_url, sandbox)
+    api.authenticate("Supervisor", "Supervisor")
+    account_id = api.add_collection_data("Account", {"Name": "Files Inc"}).json()["Id"]
+    source = sandbox / "up.txt"
+    source.write_bytes(b"abc")
+    assert api.upload_file("AccountFile", account_id, source).json()["success"] is True
+    rows = api.get_collection_data(
+        "AccountFile", filter=f"Account/Id eq {account_id}", select=["Id", "Name", "Size"]
+    ).json()["value"]
+    assert [(r["Name"], r["Size"]) for r in rows] == [("up.txt", 3)]
+    out = sandbox / "out"
+    out.mkdir()
+    api.download_file("AccountFile", rows[0]["Id"], out)
+    assert (out / "up.txt").read_bytes() == b"abc"

@@ -30,6 +30,7 @@ from syncloom.simulators.creatio.auth import (
     login_redirect,
     user_name_cookie,
 )
+from syncloom.simulators.creatio.files import FileShelf
 from syncloom.simulators.creatio.metadata import csdl, service_document
 from syncloom.simulators.creatio.odata import Call, ODataService
 from syncloom.simulators.creatio.replies import ODATA_HEADERS, ODataError, Reply, envelope
@@ -88,6 +89,7 @@ class CreatioSimulator(Simulator):
             unknown_set_status=unknown_set_status,
             form_patch=form_patch,
         )
+        self.files = FileShelf(self.store)
         if self.store.is_empty():
             Seeder(self.store, seed, records, persist=store_path is not None).run()
 
@@ -95,6 +97,7 @@ class CreatioSimulator(Simulator):
     def routes(self) -> list[BaseRoute]:
         odata = self.prefix.rstrip("/")
         other = "/0" if self.netcore else ""
+        rest = "/rest" if self.netcore else "/0/rest"
         return [
             Route("/ServiceModel/AuthService.svc/Login", self.login, methods=["POST"]),
             Route("/0/ServiceModel/AuthService.svc/Login", _unauthorized, methods=["POST"]),
@@ -108,6 +111,8 @@ class CreatioSimulator(Simulator):
             Route(f"{other}/api/HealthCheck/Ping", _not_found, methods=["GET"]),
             Route(odata, self.handle, methods=_ALL),
             Route(odata + "/{path:path}", self.handle, methods=_ALL),
+            Route(f"{rest}/FileApiService/UploadFile", self.upload, methods=["POST"]),
+            Route(f"{rest}/FileService/Download/{{schema}}/{{file_id}}", self.download),
             Route(ADMIN_PREFIX + "webhooks", self.webhooks, methods=["GET", "POST", "DELETE"]),
             Route(ADMIN_PREFIX + "sessions", self.sessions, methods=["POST"]),
         ]
@@ -233,6 +238,19 @@ class CreatioSimulator(Simulator):
             payload, media = batch.render_multipart(outcomes)
             return Response(payload, 200, ODATA_HEADERS, media_type=media)
         return _reply(Reply(200, batch.render_json(outcomes)))
+
+    # -- files ----------------------------------------------------------------------------
+    async def upload(self, request: Request) -> Response:
+        verdict = self.gate.check(request)
+        if isinstance(verdict, Refusal):
+            return self._refused(request, verdict)
+        return await self.files.upload(request)
+
+    async def download(self, request: Request) -> Response:
+        verdict = self.gate.check(request)
+        if isinstance(verdict, Refusal):
+            return self._refused(request, verdict)
+        return await self.files.download(request)
 
     # -- test-only controls ---------------------------------------------------------------
     async def webhooks(self, request: Request) -> Response:

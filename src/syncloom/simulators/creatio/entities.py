@@ -127,6 +127,17 @@ ENTITIES: dict[str, Entity] = {
         _entity("AccountType", *LOOKUP_BASE),
         _entity("OrderStatus", *LOOKUP_BASE, K("Position", "int"), K("FinalStatus", "bool")),
         _entity("InvoicePaymentStatus", *LOOKUP_BASE),
+        _entity("FileType", *LOOKUP_BASE),
+        _entity(
+            "AccountFile",
+            S("Name", required=True),
+            L("Account", "Account", required=True),
+            L("Type", "FileType"),
+            K("Size", "int"),
+            K("TotalSize", "int"),
+            K("Data", "stream"),
+            S("Notes"),
+        ),
         _entity(
             "OpportunityStage",
             *LOOKUP_BASE,

@@ -21,6 +21,7 @@ from syncloom.simulators.creatio.values import empty_row, format_instant
 _NS = uuid.UUID("6f1c2b9e-3c55-4b8e-9a51-c4e4a6c0f001")
 _EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 CUSTOMER_TYPE = "03a75490-53e6-df11-971b-001d60e938c6"
+FILE_TYPE = "529bc2f8-0ee0-df11-971b-001d60e938c6"
 ACCOUNT_TYPES = {CUSTOMER_TYPE: "Customer", "Partner": "Partner", "Supplier": "Supplier"}
 STAGES = ("Qualification", "Presentation", "Proposal", "Negotiation", "Closed won", "Closed lost")
 ORDER_STATUSES = ("1. Draft", "2. Confirmation", "3. In progress", "4. Completed", "5. Canceled")
@@ -128,6 +129,7 @@ class Seeder:
                 Position=n,
                 FinalStatus=n >= 4,
             )
+        self.put("FileType", FILE_TYPE, Name="File")
         for name in PAYMENT_STATUSES:
             self.put("InvoicePaymentStatus", seed_id("InvoicePaymentStatus", name), Name=name)
 
