@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from syncloom.portal.api import configs as configs_api
 from syncloom.portal.api import connections as connections_api
 from syncloom.portal.api import dead_letters as dead_letters_api
-from syncloom.portal.pages import connections, dashboard, dead_letters, signin
+from syncloom.portal.pages import configs, connections, dashboard, dead_letters, signin
 
 __all__ = ["include_routes"]
 
@@ -15,10 +16,12 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     connections.router,
     dead_letters.router,
+    configs.router,
 )
 API_ROUTERS: tuple[APIRouter, ...] = (
     connections_api.router,
     dead_letters_api.router,
+    configs_api.router,
 )
 
 
