@@ -11,7 +11,13 @@ import pytest
 
 from syncloom.connectors.base import FieldType, Op, OpKind
 from syncloom.connectors.creatio import CreatioConnector
-from syncloom.errors import AuthError, ConfigError, NotFoundError, StaleVersionError
+from syncloom.errors import (
+    AuthError,
+    ConfigError,
+    NotFoundError,
+    StaleVersionError,
+    TransientError,
+)
 from syncloom.simulators.creatio.auth import INTEGRATION_CONTACT
 from syncloom.simulators.creatio.seeding import seed_id
 from tests.connectors.creatio.conftest import running_creatio
@@ -215,3 +221,14 @@ def test_config_without_credentials_is_refused():
         CreatioConnector.from_config({"base_url": "https://acme.creatio.com"})
     with pytest.raises(ConfigError):
         CreatioConnector.from_config({"username": "a", "password": "b"})
+
+
+@pytest.mark.parametrize("fault", ["503", "reset"])
+async def test_a_failed_batch_call_is_reported_per_op_not_raised(sim, forms, fault):
+    await forms.describe("City")
+    sim.script_faults([fault])
+    ops = [Op(OpKind.CREATE, "City", str(uuid.uuid4()), {"Name": f"Lost {n}"}) for n in range(3)]
+    results = await forms.batch(ops)
+    assert [type(r.error) for r in results] == [TransientError] * 3
+    for op in ops:
+        assert await forms.get("City", op.key) is None

@@ -43,7 +43,7 @@ def _sub_request(op: Op, spec: EntitySpec, ident: str) -> dict[str, Any]:
 
 async def run_batch(
     client: CreatioClient,
-    specs: Mapping[str, EntitySpec],
+    specs: Mapping[str, EntitySpec | RemoteError],
     ops: Sequence[Op],
     to_record: ToRecord,
 ) -> list[OpResult]:
@@ -55,14 +55,17 @@ async def run_batch(
 
 
 async def _chunk(
-    client: CreatioClient, specs: Mapping[str, EntitySpec], ops: Sequence[Op], to_record: ToRecord
+    client: CreatioClient,
+    specs: Mapping[str, EntitySpec | RemoteError],
+    ops: Sequence[Op],
+    to_record: ToRecord,
 ) -> list[OpResult]:
     early: dict[int, RemoteError] = {}
     requests = []
     for n, op in enumerate(ops):
         spec = specs.get(op.entity)
-        if spec is None:
-            early[n] = NotFoundError(f"Creatio has no entity {op.entity!r}", system=SYSTEM)
+        if not isinstance(spec, EntitySpec):
+            early[n] = spec or NotFoundError(f"Creatio has no entity {op.entity!r}", system=SYSTEM)
             continue
         try:
             requests.append(_sub_request(op, spec, str(n)))
@@ -75,12 +78,15 @@ async def _chunk(
 
 
 async def _send(client: CreatioClient, requests: list[dict[str, Any]]) -> dict[str, Any]:
-    response = await client.request(
-        "POST",
-        "$batch",
-        body={"requests": requests},
-        headers={"Prefer": "continue-on-error"},
-    )
+    try:
+        response = await client.request(
+            "POST",
+            "$batch",
+            body={"requests": requests},
+            headers={"Prefer": "continue-on-error"},
+        )
+    except RemoteError as exc:  # the whole call failed: every op reports it
+        return {r["id"]: exc for r in requests}
     if response.status_code != 200:
         error = translate(response)
         return {r["id"]: error for r in requests}
@@ -90,7 +96,7 @@ async def _send(client: CreatioClient, requests: list[dict[str, Any]]) -> dict[s
 def _result(
     n: int,
     op: Op,
-    specs: Mapping[str, EntitySpec],
+    specs: Mapping[str, EntitySpec | RemoteError],
     early: Mapping[int, RemoteError],
     replies: Mapping[str, Any],
     to_record: ToRecord,
@@ -109,6 +115,8 @@ def _result(
         failure = SubReply(status, reply.get("body"), dict(reply.get("headers") or {}))
         return OpResult(op, error=translate(failure, record_key=record_key))
     record = None
+    spec = specs[op.entity]
     if op.kind is OpKind.CREATE and isinstance(reply.get("body"), dict):
-        record = to_record(specs[op.entity], reply["body"])
+        assert isinstance(spec, EntitySpec)
+        record = to_record(spec, reply["body"])
     return OpResult(op, record=record)

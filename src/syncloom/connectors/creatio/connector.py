@@ -41,7 +41,7 @@ from syncloom.connectors.creatio.errors import SYSTEM, translate
 from syncloom.connectors.creatio.lookups import LookupResolver
 from syncloom.connectors.creatio.metadata import parse_metadata
 from syncloom.connectors.creatio.values import encode_values, from_wire, parse_instant
-from syncloom.errors import ConfigError, NotFoundError, StaleVersionError
+from syncloom.errors import ConfigError, NotFoundError, RemoteError, StaleVersionError
 
 
 class CreatioConnector:
@@ -296,13 +296,12 @@ class CreatioConnector:
 
     async def batch(self, ops: Sequence[Op]) -> Sequence[OpResult]:
         """Apply ops through ``$batch`` (100 per call), one result per op, in order."""
-        specs = {}
-        for op in ops:
-            if op.entity not in specs:
-                try:
-                    specs[op.entity] = await self.describe(op.entity)
-                except NotFoundError:
-                    continue
+        specs: dict[str, EntitySpec | RemoteError] = {}
+        for entity in dict.fromkeys(op.entity for op in ops):
+            try:
+                specs[entity] = await self.describe(entity)
+            except RemoteError as exc:  # reported on each op of that entity
+                specs[entity] = exc
         return await run_batch(self.client, specs, ops, self._record)
 
     # -- lookups ---------------------------------------------------------------------------
