@@ -7,7 +7,8 @@ from fastapi import APIRouter, FastAPI
 from syncloom.portal.api import configs as configs_api
 from syncloom.portal.api import connections as connections_api
 from syncloom.portal.api import dead_letters as dead_letters_api
-from syncloom.portal.pages import configs, connections, dashboard, dead_letters, signin
+from syncloom.portal.api import flows as flows_api
+from syncloom.portal.pages import configs, connections, dashboard, dead_letters, flows, signin
 
 __all__ = ["include_routes"]
 
@@ -17,11 +18,13 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     connections.router,
     dead_letters.router,
     configs.router,
+    flows.router,
 )
 API_ROUTERS: tuple[APIRouter, ...] = (
     connections_api.router,
     dead_letters_api.router,
     configs_api.router,
+    flows_api.router,
 )
 
 
