@@ -8,7 +8,16 @@ from syncloom.portal.api import configs as configs_api
 from syncloom.portal.api import connections as connections_api
 from syncloom.portal.api import dead_letters as dead_letters_api
 from syncloom.portal.api import flows as flows_api
-from syncloom.portal.pages import configs, connections, dashboard, dead_letters, flows, signin
+from syncloom.portal.api import history as history_api
+from syncloom.portal.pages import (
+    configs,
+    connections,
+    dashboard,
+    dead_letters,
+    flows,
+    history,
+    signin,
+)
 
 __all__ = ["include_routes"]
 
@@ -19,12 +28,14 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     dead_letters.router,
     configs.router,
     flows.router,
+    history.router,
 )
 API_ROUTERS: tuple[APIRouter, ...] = (
     connections_api.router,
     dead_letters_api.router,
     configs_api.router,
     flows_api.router,
+    history_api.router,
 )
 
 
