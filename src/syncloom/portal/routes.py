@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from syncloom.portal.api import configs as configs_api
 from syncloom.portal.api import connections as connections_api
+from syncloom.portal.api import dashboard as dashboard_api
 from syncloom.portal.api import dead_letters as dead_letters_api
 from syncloom.portal.api import flows as flows_api
 from syncloom.portal.api import history as history_api
@@ -36,6 +37,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     configs_api.router,
     flows_api.router,
     history_api.router,
+    dashboard_api.router,
 )
 
 
