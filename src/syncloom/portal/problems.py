@@ -68,7 +68,8 @@ def problems_of(exc: PydanticValidationError, prefix: str = "") -> Invalid:
     problems = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error["loc"]) or "body"
-        problems.append(FieldProblem(prefix + location, str(error["msg"])))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(FieldProblem(prefix + location, message))
     return Invalid(problems)
 
 

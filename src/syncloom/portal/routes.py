@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from syncloom.portal.api import alerts as alerts_api
 from syncloom.portal.api import configs as configs_api
 from syncloom.portal.api import connections as connections_api
 from syncloom.portal.api import dashboard as dashboard_api
@@ -11,6 +12,7 @@ from syncloom.portal.api import dead_letters as dead_letters_api
 from syncloom.portal.api import flows as flows_api
 from syncloom.portal.api import history as history_api
 from syncloom.portal.pages import (
+    alerts,
     configs,
     connections,
     dashboard,
@@ -30,6 +32,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     configs.router,
     flows.router,
     history.router,
+    alerts.router,
 )
 API_ROUTERS: tuple[APIRouter, ...] = (
     connections_api.router,
@@ -38,6 +41,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     flows_api.router,
     history_api.router,
     dashboard_api.router,
+    alerts_api.router,
 )
 
 
