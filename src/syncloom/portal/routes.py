@@ -11,6 +11,7 @@ from syncloom.portal.api import dashboard as dashboard_api
 from syncloom.portal.api import dead_letters as dead_letters_api
 from syncloom.portal.api import flows as flows_api
 from syncloom.portal.api import history as history_api
+from syncloom.portal.api import people as people_api
 from syncloom.portal.pages import (
     alerts,
     configs,
@@ -19,6 +20,7 @@ from syncloom.portal.pages import (
     dead_letters,
     flows,
     history,
+    people,
     signin,
 )
 
@@ -33,6 +35,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     flows.router,
     history.router,
     alerts.router,
+    people.router,
 )
 API_ROUTERS: tuple[APIRouter, ...] = (
     connections_api.router,
@@ -42,6 +45,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     history_api.router,
     dashboard_api.router,
     alerts_api.router,
+    people_api.router,
 )
 
 
