@@ -129,3 +129,20 @@ def test_switching_tenant_needs_a_membership(world: World, client: TestClient) -
     assert "not a member" in refused.text
     with world.sessions() as session:
         assert [e.action for e in AuditLog(session).entries(world.globex)] == []
+
+
+def test_every_form_carries_the_csrf_token(world: World, client: TestClient, admin: str) -> None:
+    pages = [
+        "/",
+        "/connections",
+        "/dead-letters",
+        "/configs",
+        "/flows",
+        "/alerts",
+        "/users",
+        "/audit",
+    ]
+    for path in pages:
+        html = client.get(path).text
+        assert 'name="csrf_token" value=""' not in html, path
+        assert html.count(f'name="csrf_token" value="{admin}"') >= 1, path
