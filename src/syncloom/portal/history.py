@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
+from syncloom.portal.params import MAX_ID
 from syncloom.portal.problems import Missing
 from syncloom.store.models import (
     DeadLetter,
@@ -71,7 +72,7 @@ class RecordFilter(BaseModel):
     flow: str | None = Field(default=None, max_length=100)
     record_key: str | None = Field(default=None, max_length=255)
     action: str | None = Field(default=None, max_length=32)
-    run_id: int | None = None
+    run_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     errors_only: bool = False
     limit: int = Field(default=100, ge=1, le=1000)
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from syncloom.portal import alerts
 from syncloom.portal.alerts import AlertRuleIn, AlertRuleView
 from syncloom.portal.auth import Admin, Operator, Viewer, deps_of
+from syncloom.portal.params import RowId
 from syncloom.store.models import AlertRule
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -36,28 +37,28 @@ def add_rule(request: Request, me: Admin, body: AlertRuleIn) -> AlertRuleView:
 
 
 @router.get("/{rule_id}")
-def rule(request: Request, me: Viewer, rule_id: int) -> AlertRuleView:
+def rule(request: Request, me: Viewer, rule_id: RowId) -> AlertRuleView:
     """One alert rule."""
     with deps_of(request).sessions() as session:
         return AlertRuleView.of(alerts.find_rule(session, me.tenant_id, rule_id))
 
 
 @router.put("/{rule_id}")
-def replace_rule(request: Request, me: Admin, rule_id: int, body: AlertRuleIn) -> AlertRuleView:
+def replace_rule(request: Request, me: Admin, rule_id: RowId, body: AlertRuleIn) -> AlertRuleView:
     """Replace an alert rule."""
     with deps_of(request).sessions.begin() as session:
         return AlertRuleView.of(alerts.save_rule(session, me, body, rule_id))
 
 
 @router.delete("/{rule_id}", status_code=204)
-def delete_rule(request: Request, me: Admin, rule_id: int) -> None:
+def delete_rule(request: Request, me: Admin, rule_id: RowId) -> None:
     """Delete an alert rule."""
     with deps_of(request).sessions.begin() as session:
         alerts.delete_rule(session, me, rule_id)
 
 
 @router.post("/{rule_id}/test")
-def test_rule(request: Request, me: Operator, rule_id: int) -> TestResult:
+def test_rule(request: Request, me: Operator, rule_id: RowId) -> TestResult:
     """Send a test alert on the rule's channel."""
     ok, message = alerts.test_rule(deps_of(request), me, rule_id)
     return TestResult(ok=ok, message=message)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from syncloom.portal import configs
 from syncloom.portal.auth import Admin, Viewer, deps_of
 from syncloom.portal.configs import NAME_PATTERN, DiffLine, DocumentSummary, VersionView
+from syncloom.portal.params import MAX_ID, RowId
 
 router = APIRouter(prefix="/configs", tags=["config versions"])
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
@@ -19,7 +20,7 @@ Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 class Rollback(BaseModel):
     """Which version to restore, and why."""
 
-    to_version: int = Field(ge=1)
+    to_version: int = Field(ge=1, le=MAX_ID)
     comment: str = Field(default="", max_length=2000)
 
 
@@ -45,7 +46,7 @@ def versions(request: Request, me: Viewer, name: Name) -> list[VersionView]:
 
 
 @router.get("/{name}/versions/{version}")
-def version(request: Request, me: Viewer, name: Name, version: int) -> VersionView:
+def version(request: Request, me: Viewer, name: Name, version: RowId) -> VersionView:
     """One version with its text."""
     with deps_of(request).sessions() as session:
         row = configs.find_version(session, me.tenant_id, name, version)
@@ -57,8 +58,8 @@ def diff(
     request: Request,
     me: Viewer,
     name: Name,
-    old: Annotated[int, Query(alias="from")],
-    new: Annotated[int, Query(alias="to")],
+    old: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    new: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
 ) -> list[DiffLine]:
     """The unified diff between two versions."""
     with deps_of(request).sessions() as session:
@@ -74,7 +75,10 @@ def rollback(request: Request, me: Admin, name: Name, body: Rollback) -> Version
 
 @router.get("/{name}/export", response_class=PlainTextResponse)
 def export(
-    request: Request, me: Viewer, name: Name, version: int | None = None
+    request: Request,
+    me: Viewer,
+    name: Name,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> PlainTextResponse:
     """The document as YAML (newest version unless ``version`` is given)."""
     with deps_of(request).sessions() as session:

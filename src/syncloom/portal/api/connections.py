@@ -15,6 +15,7 @@ from syncloom.portal.connections import (
     list_connections,
     update_connection,
 )
+from syncloom.portal.params import RowId
 from syncloom.portal.probes import probe_connection
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -43,7 +44,7 @@ def add_connection(request: Request, me: Admin, body: ConnectionIn) -> Connectio
 
 
 @router.get("/{connection_id}")
-def connection(request: Request, me: Viewer, connection_id: int) -> ConnectionView:
+def connection(request: Request, me: Viewer, connection_id: RowId) -> ConnectionView:
     """One connection."""
     with deps_of(request).sessions() as session:
         return ConnectionView.of(find_connection(session, me.tenant_id, connection_id))
@@ -51,7 +52,7 @@ def connection(request: Request, me: Viewer, connection_id: int) -> ConnectionVi
 
 @router.patch("/{connection_id}")
 def change_connection(
-    request: Request, me: Admin, connection_id: int, body: ConnectionChange
+    request: Request, me: Admin, connection_id: RowId, body: ConnectionChange
 ) -> ConnectionView:
     """Change environment, base URL or credentials."""
     deps = deps_of(request)
@@ -60,7 +61,7 @@ def change_connection(
 
 
 @router.post("/{connection_id}/test")
-def test_connection(request: Request, me: Operator, connection_id: int) -> ProbeResult:
+def test_connection(request: Request, me: Operator, connection_id: RowId) -> ProbeResult:
     """Sign in to the system and make one cheap call."""
     ok, message = probe_connection(deps_of(request), me, connection_id)
     return ProbeResult(ok=ok, message=message)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from syncloom.portal import dead_letters as letters
 from syncloom.portal.auth import Operator, Viewer, deps_of
 from syncloom.portal.dead_letters import DeadLetterFilter, DeadLetterView
+from syncloom.portal.params import ItemId, RowId
 
 router = APIRouter(prefix="/dead-letters", tags=["dead letters"])
 
@@ -23,7 +24,7 @@ class Overrides(BaseModel):
 class Selection(BaseModel):
     """Which dead letters to act on."""
 
-    ids: list[int] = Field(min_length=1, max_length=1000)
+    ids: list[ItemId] = Field(min_length=1, max_length=1000)
 
 
 class Replayed(BaseModel):
@@ -49,7 +50,7 @@ def replay_many(request: Request, me: Operator, body: Selection) -> Replayed:
 
 
 @router.get("/{letter_id}")
-def dead_letter(request: Request, me: Viewer, letter_id: int) -> DeadLetterView:
+def dead_letter(request: Request, me: Viewer, letter_id: RowId) -> DeadLetterView:
     """One dead letter with its payload and error."""
     with deps_of(request).sessions() as session:
         return DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
@@ -57,7 +58,7 @@ def dead_letter(request: Request, me: Viewer, letter_id: int) -> DeadLetterView:
 
 @router.patch("/{letter_id}")
 def edit_dead_letter(
-    request: Request, me: Operator, letter_id: int, body: Overrides
+    request: Request, me: Operator, letter_id: RowId, body: Overrides
 ) -> DeadLetterView:
     """Store field overrides applied when the dead letter is replayed."""
     deps = deps_of(request)
@@ -67,12 +68,12 @@ def edit_dead_letter(
 
 
 @router.post("/{letter_id}/replay")
-def replay_one(request: Request, me: Operator, letter_id: int) -> Replayed:
+def replay_one(request: Request, me: Operator, letter_id: RowId) -> Replayed:
     """Replay one open dead letter."""
     return Replayed(replayed=letters.replay(deps_of(request), me, [letter_id]))
 
 
 @router.post("/{letter_id}/dismiss", status_code=204)
-def dismiss_dead_letter(request: Request, me: Operator, letter_id: int) -> None:
+def dismiss_dead_letter(request: Request, me: Operator, letter_id: RowId) -> None:
     """Close a dead letter without syncing it."""
     letters.dismiss(deps_of(request), me, letter_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from syncloom.portal import history
 from syncloom.portal.auth import Viewer, deps_of
 from syncloom.portal.history import LogEntryView, RecordFilter, RecordHistory, RunFilter, RunView
+from syncloom.portal.params import RowId
 
 router = APIRouter(tags=["runs and record log"])
 
@@ -21,7 +22,7 @@ def runs(request: Request, me: Viewer, query: Annotated[RunFilter, Query()]) -> 
 
 
 @router.get("/runs/{run_id}")
-def run(request: Request, me: Viewer, run_id: int) -> RunView:
+def run(request: Request, me: Viewer, run_id: RowId) -> RunView:
     """One run with its counts."""
     with deps_of(request).sessions() as session:
         return history.find_run(session, me.tenant_id, run_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from syncloom.portal import people
 from syncloom.portal.auth import Admin, Viewer, deps_of
+from syncloom.portal.params import RowId
 from syncloom.portal.people import MemberIn, MemberView, TenantView, TokenView
 from syncloom.store.models import AuditEntry, RoleName
 
@@ -89,14 +90,14 @@ def add_member(request: Request, me: Admin, body: MemberIn) -> MemberView:
 
 
 @router.patch("/users/{user_id}", status_code=204)
-def change_role(request: Request, me: Admin, user_id: int, body: RoleBody) -> None:
+def change_role(request: Request, me: Admin, user_id: RowId, body: RoleBody) -> None:
     """Change a member's role."""
     with deps_of(request).sessions.begin() as session:
         people.change_role(session, me, user_id, body.role)
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def remove_member(request: Request, me: Admin, user_id: int) -> None:
+def remove_member(request: Request, me: Admin, user_id: RowId) -> None:
     """Take a member out of the tenant."""
     with deps_of(request).sessions.begin() as session:
         people.remove_member(session, me, user_id)
@@ -133,7 +134,7 @@ def issue_token(request: Request, me: Viewer, body: TokenBody) -> IssuedTokenVie
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(request: Request, me: Viewer, token_id: int) -> None:
+def revoke_token(request: Request, me: Viewer, token_id: RowId) -> None:
     """Revoke a token."""
     deps = deps_of(request)
     with deps.sessions.begin() as session:

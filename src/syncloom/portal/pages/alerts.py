@@ -13,6 +13,7 @@ from syncloom.portal import alerts
 from syncloom.portal.alerts import AlertRuleIn, AlertRuleView
 from syncloom.portal.auth import Admin, Operator, Principal, Viewer, deps_of
 from syncloom.portal.forms import parse, read_form
+from syncloom.portal.params import RowId
 from syncloom.portal.problems import Invalid
 from syncloom.portal.rendering import redirect, render
 from syncloom.store.models import AlertRule
@@ -53,7 +54,7 @@ def alerts_page(request: Request, me: Viewer) -> Response:
     return _page(request, me)
 
 
-async def _save(request: Request, me: Principal, rule_id: int | None) -> Response:
+async def _save(request: Request, me: Principal, rule_id: RowId | None) -> Response:
     form = await read_form(request)
     data = {k: v for k, v in form.items() if v != ""}
     data["enabled"] = form.get("enabled") == "true"
@@ -73,13 +74,13 @@ async def add_rule(request: Request, me: Admin) -> Response:
 
 
 @router.post("/alerts/{rule_id}")
-async def change_rule(request: Request, me: Admin, rule_id: int) -> Response:
+async def change_rule(request: Request, me: Admin, rule_id: RowId) -> Response:
     """Replace a rule from the form."""
     return await _save(request, me, rule_id)
 
 
 @router.post("/alerts/{rule_id}/delete")
-def delete_rule(request: Request, me: Admin, rule_id: int) -> Response:
+def delete_rule(request: Request, me: Admin, rule_id: RowId) -> Response:
     """Delete a rule."""
     with deps_of(request).sessions.begin() as session:
         alerts.delete_rule(session, me, rule_id)
@@ -87,7 +88,7 @@ def delete_rule(request: Request, me: Admin, rule_id: int) -> Response:
 
 
 @router.post("/alerts/{rule_id}/test")
-def test_rule(request: Request, me: Operator, rule_id: int) -> Response:
+def test_rule(request: Request, me: Operator, rule_id: RowId) -> Response:
     """Send a test alert and say whether it went out."""
     ok, message = alerts.test_rule(deps_of(request), me, rule_id)
     verdict = "Test alert sent" if ok else "Test alert failed"

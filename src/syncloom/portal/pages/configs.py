@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from syncloom.portal import configs
 from syncloom.portal.auth import Admin, Principal, Viewer, deps_of
 from syncloom.portal.configs import NAME_PATTERN, VersionView
+from syncloom.portal.params import RowId, parse_id
 from syncloom.portal.problems import Invalid, Missing
 from syncloom.portal.rendering import redirect, render
 
@@ -81,7 +82,7 @@ def history_page(request: Request, me: Viewer, name: str) -> Response:
 def diff_page(request: Request, me: Viewer, name: str) -> Response:
     """The diff between two versions (``from`` and ``to`` in the query)."""
     try:
-        old, new = int(request.query_params["from"]), int(request.query_params["to"])
+        old, new = parse_id(request.query_params["from"]), parse_id(request.query_params["to"])
     except (KeyError, ValueError):
         return redirect(request, f"/configs/{name}", "Choose two versions to compare.", "error")
     with deps_of(request).sessions() as session:
@@ -90,7 +91,7 @@ def diff_page(request: Request, me: Viewer, name: str) -> Response:
 
 
 @router.get("/configs/{name}/versions/{version}", response_class=HTMLResponse)
-def version_page(request: Request, me: Viewer, name: str, version: int) -> Response:
+def version_page(request: Request, me: Viewer, name: str, version: RowId) -> Response:
     """One version's text."""
     with deps_of(request).sessions() as session:
         row = configs.find_version(session, me.tenant_id, _checked_name(name), version)
@@ -103,7 +104,7 @@ async def rollback(request: Request, me: Admin, name: str) -> Response:
     """Restore an old version as a new one."""
     form = await request.form()
     try:
-        to_version = int(str(form.get("to_version", "")))
+        to_version = parse_id(form.get("to_version", ""))
     except ValueError:
         return redirect(request, f"/configs/{name}", "to_version: not a version", "error")
     with deps_of(request).sessions.begin() as session:

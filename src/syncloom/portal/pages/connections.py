@@ -19,6 +19,7 @@ from syncloom.portal.connections import (
     update_connection,
 )
 from syncloom.portal.forms import parse, read_form
+from syncloom.portal.params import RowId
 from syncloom.portal.probes import probe_connection
 from syncloom.portal.problems import Invalid
 from syncloom.portal.rendering import redirect, render
@@ -69,7 +70,7 @@ async def add_connection(request: Request, me: Admin) -> Response:
 
 
 @router.get("/connections/{connection_id}", response_class=HTMLResponse)
-def connection_page(request: Request, me: Viewer, connection_id: int) -> Response:
+def connection_page(request: Request, me: Viewer, connection_id: RowId) -> Response:
     """One connection's edit form."""
     with deps_of(request).sessions() as session:
         view = ConnectionView.of(find_connection(session, me.tenant_id, connection_id))
@@ -84,7 +85,7 @@ def connection_page(request: Request, me: Viewer, connection_id: int) -> Respons
 
 
 @router.post("/connections/{connection_id}")
-async def change_connection(request: Request, me: Admin, connection_id: int) -> Response:
+async def change_connection(request: Request, me: Admin, connection_id: RowId) -> Response:
     """Save the edit form; blank credentials leave the stored ones alone."""
     form = await read_form(request)
     deps = deps_of(request)
@@ -108,7 +109,7 @@ async def change_connection(request: Request, me: Admin, connection_id: int) -> 
 
 
 @router.post("/connections/{connection_id}/test")
-def test_connection(request: Request, me: Operator, connection_id: int) -> Response:
+def test_connection(request: Request, me: Operator, connection_id: RowId) -> Response:
     """Run the connection test and show its answer."""
     ok, message = probe_connection(deps_of(request), me, connection_id)
     verdict = "Connection test passed" if ok else "Connection test failed"

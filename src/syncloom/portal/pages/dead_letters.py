@@ -12,6 +12,7 @@ from syncloom.portal import dead_letters as letters
 from syncloom.portal.auth import Operator, Principal, Viewer, deps_of
 from syncloom.portal.dead_letters import DeadLetterFilter, DeadLetterView
 from syncloom.portal.forms import parse
+from syncloom.portal.params import RowId, parse_id
 from syncloom.portal.problems import FieldProblem, Invalid
 from syncloom.portal.rendering import redirect, render
 from syncloom.store.models import DeadLetterStatus
@@ -48,7 +49,7 @@ async def replay_many(request: Request, me: Operator) -> Response:
     """Replay the ticked dead letters."""
     form = await request.form()
     try:
-        ids = [int(str(value)) for value in form.getlist("ids")]
+        ids = [parse_id(value) for value in form.getlist("ids")]
         replayed = letters.replay(deps_of(request), me, ids)
     except ValueError:
         return redirect(request, "/dead-letters", "ids: not a dead-letter id", "error")
@@ -58,7 +59,7 @@ async def replay_many(request: Request, me: Operator) -> Response:
 
 
 def _detail(
-    request: Request, me: Principal, letter_id: int, *, overrides: str = "", errors: Any = None
+    request: Request, me: Principal, letter_id: RowId, *, overrides: str = "", errors: Any = None
 ) -> HTMLResponse:
     with deps_of(request).sessions() as session:
         view = DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
@@ -76,7 +77,7 @@ def _detail(
 
 
 @router.get("/dead-letters/{letter_id}", response_class=HTMLResponse)
-def dead_letter_page(request: Request, me: Viewer, letter_id: int) -> Response:
+def dead_letter_page(request: Request, me: Viewer, letter_id: RowId) -> Response:
     """One dead letter: payload, error, and the actions on it."""
     return _detail(request, me, letter_id)
 
@@ -92,7 +93,7 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 @router.post("/dead-letters/{letter_id}/edit")
-async def edit_dead_letter(request: Request, me: Operator, letter_id: int) -> Response:
+async def edit_dead_letter(request: Request, me: Operator, letter_id: RowId) -> Response:
     """Save field overrides (a JSON object) for the next replay."""
     text = str((await request.form()).get("overrides", ""))
     try:
@@ -103,7 +104,7 @@ async def edit_dead_letter(request: Request, me: Operator, letter_id: int) -> Re
 
 
 @router.post("/dead-letters/{letter_id}/replay")
-def replay_one(request: Request, me: Operator, letter_id: int) -> Response:
+def replay_one(request: Request, me: Operator, letter_id: RowId) -> Response:
     """Replay one dead letter."""
     try:
         letters.replay(deps_of(request), me, [letter_id])
@@ -113,7 +114,7 @@ def replay_one(request: Request, me: Operator, letter_id: int) -> Response:
 
 
 @router.post("/dead-letters/{letter_id}/dismiss")
-def dismiss_one(request: Request, me: Operator, letter_id: int) -> Response:
+def dismiss_one(request: Request, me: Operator, letter_id: RowId) -> Response:
     """Dismiss one dead letter."""
     try:
         letters.dismiss(deps_of(request), me, letter_id)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from syncloom.portal import people
 from syncloom.portal.auth import Admin, Principal, Viewer, deps_of
 from syncloom.portal.forms import parse, read_form
+from syncloom.portal.params import RowId
 from syncloom.portal.people import MemberIn
 from syncloom.portal.problems import FieldProblem, Invalid
 from syncloom.portal.rendering import redirect, render
@@ -73,7 +74,7 @@ async def add_member(request: Request, me: Admin) -> Response:
 
 
 @router.post("/users/{user_id}/role")
-async def change_role(request: Request, me: Admin, user_id: int) -> Response:
+async def change_role(request: Request, me: Admin, user_id: RowId) -> Response:
     """Change a member's role."""
     role = str((await request.form()).get("role", ""))
     try:
@@ -87,7 +88,7 @@ async def change_role(request: Request, me: Admin, user_id: int) -> Response:
 
 
 @router.post("/users/{user_id}/remove")
-def remove_member(request: Request, me: Admin, user_id: int) -> Response:
+def remove_member(request: Request, me: Admin, user_id: RowId) -> Response:
     """Take a member out of the tenant."""
     try:
         with deps_of(request).sessions.begin() as session:
@@ -124,7 +125,7 @@ async def issue_token(request: Request, me: Viewer) -> Response:
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(request: Request, me: Viewer, token_id: int) -> Response:
+def revoke_token(request: Request, me: Viewer, token_id: RowId) -> Response:
     """Revoke a token."""
     deps = deps_of(request)
     with deps.sessions.begin() as session:

@@ -18,6 +18,7 @@ from syncloom.portal.auth import (
     memberships_of,
     start_session,
 )
+from syncloom.portal.params import MAX_ID
 from syncloom.portal.rendering import redirect, render
 from syncloom.store.accounts import Accounts
 from syncloom.store.audit import AuditLog
@@ -125,7 +126,7 @@ def logout(request: Request, me: Viewer) -> Response:
 def switch_tenant(
     request: Request,
     me: Viewer,
-    tenant_id: Annotated[int, Form()],
+    tenant_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
     """Act in another tenant the user belongs to."""
     deps = deps_of(request)
