@@ -3,10 +3,13 @@
 Example::
 
     app = create_app(PortalDeps(sessions=sessions, vault=vault, engine=my_engine))
-    serve(app, host="127.0.0.1", port=8600)
+    serve("127.0.0.1", 8600, app)
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -40,6 +43,29 @@ def deps_from_settings(settings: Settings, *, engine: EngineControl | None = Non
     return deps
 
 
+# Every asset is our own: scripts only from this origin, no frames, forms post back here only.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _harden(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
 def create_app(config: Settings | PortalDeps, *, engine: EngineControl | None = None) -> FastAPI:
     """Build the portal.
 
@@ -62,6 +88,7 @@ def create_app(config: Settings | PortalDeps, *, engine: EngineControl | None = 
         description="Operate syncloom: connections, flows, runs, dead letters, config, alerts.",
     )
     app.state.deps = deps
+    app.middleware("http")(_harden)
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     include_routes(app)
@@ -75,16 +102,31 @@ def create_app(config: Settings | PortalDeps, *, engine: EngineControl | None = 
 
 
 def serve(
-    app: FastAPI, host: str = "127.0.0.1", port: int = 8600, **uvicorn_options: object
+    host: str = "127.0.0.1",
+    port: int = 8600,
+    config: Settings | PortalDeps | FastAPI | None = None,
+    *,
+    engine: EngineControl | None = None,
+    **uvicorn_options: Any,
 ) -> None:
     """Serve the portal in the foreground until interrupted.
 
     Args:
-        app: from :func:`create_app`.
         host: the address to listen on (loopback unless you mean to expose it).
         port: the port.
+        config: settings, collaborators or a ready app; default: settings from the environment.
+        engine: the engine's controls (ignored when ``config`` is an app).
         **uvicorn_options: passed to :func:`uvicorn.run` (e.g. ``ssl_certfile``).
+
+    Raises:
+        ConfigError: bad settings, database URL or master key.
     """
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options)  # type: ignore[arg-type]
+    from syncloom.settings import load_settings
+
+    if config is None:
+        config = load_settings()
+    app = config if isinstance(config, FastAPI) else create_app(config, engine=engine)
+    uvicorn_options.setdefault("log_level", "warning")
+    uvicorn.run(app, host=host, port=port, **uvicorn_options)
