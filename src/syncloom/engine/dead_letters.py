@@ -34,7 +34,8 @@ class DeadLetterQueue:
         flow: str,
         record_key: str,
         payload: dict[str, Any],
-        error: BaseException,
+        error_class: str,
+        error_text: str,
         attempts: int,
     ) -> int:
         """Open (or refresh) the dead letter of one record; returns its id."""
@@ -44,8 +45,8 @@ class DeadLetterQueue:
                 letter = DeadLetter(tenant_id=self.tenant_id, flow=flow, record_key=record_key)
                 session.add(letter)
             letter.payload = payload
-            letter.error_class = type(error).__name__
-            letter.error_text = str(error)
+            letter.error_class = error_class
+            letter.error_text = error_text
             letter.attempts = attempts
             letter.status = DeadLetterStatus.OPEN
             session.flush()

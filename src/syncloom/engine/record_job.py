@@ -121,13 +121,14 @@ class RecordJob:
 
     # -- the template -------------------------------------------------------------------
     async def run(
-        self, hint: RecordKey, overrides: Mapping[str, object] | None = None
+        self, hint: RecordKey, overrides: Mapping[str, object] | None = None, force: bool = False
     ) -> JobOutcome:
         """Bring the record named by ``hint`` (either side) and its twin in step.
 
         Args:
             hint: a record of the flow's source or target entity.
             overrides: target-named values an operator set on a dead letter's replay.
+            force: skip the echo check (a replay must run even if nothing seems changed).
 
         Raises:
             SyncError: classified failures; the caller's RetryPolicy decides what follows.
@@ -137,7 +138,7 @@ class RecordJob:
         if pair.source is None:
             return await self.on_source_missing(hint, pair)
         hinted = pair.source if side is self.source else pair.target
-        echo = self.skip_echo(hinted, side) if hinted is not None else None
+        echo = self.skip_echo(hinted, side) if hinted is not None and not force else None
         if echo is not None:
             return echo
         if not self.mapper.accepts(pair.source.values):

@@ -1,0 +1,190 @@
+"""Jobs: the durable workflows that run record jobs and polls, with retries and dead letters.
+
+``sync_record`` wraps one :class:`~syncloom.engine.record_job.RecordJob` run in a durable
+retry loop: each attempt is a checkpointed step; a transient failure sleeps durably (minutes
+to hours, never sooner than the server asked) and tries again for up to 72 hours; a permanent
+failure, or retries spent, parks the record in the dead-letter queue; an ambiguous match or a
+manual-review conflict becomes a review item. Record jobs run on one partitioned queue keyed
+by record, so two jobs for the same record never overlap, on any number of workers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from syncloom.connectors.base import Record, RecordKey
+from syncloom.engine.installation import Installation
+from syncloom.engine.poller import Tx
+from syncloom.engine.retry import RetryAction
+from syncloom.engine.runtime import Runtime, durable_step, durable_workflow, sleep
+from syncloom.engine.runtime.ids import workflow_id_for
+from syncloom.errors import ConfigError
+from syncloom.store.models import ReviewItem
+
+__all__ = [
+    "RECORD_QUEUE",
+    "enqueue_record",
+    "install",
+    "installation",
+    "poll_flow",
+    "sync_record",
+]
+
+RECORD_QUEUE = "records"
+_INSTALLATIONS: dict[int, Installation] = {}
+
+
+def install(inst: Installation, runtime: Runtime) -> None:
+    """Make ``inst`` the live installation of its tenant in this process, with its pollers."""
+    _INSTALLATIONS[inst.tenant_id] = inst
+
+    def enqueue(tx: Tx, flow: str, record: Record) -> None:
+        enqueue_record(tx, inst, flow, record.key, record.modified_on_utc.isoformat())
+
+    inst.attach(runtime.transaction, enqueue)
+
+
+def installation(tenant_id: int) -> Installation:
+    """The live installation of a tenant.
+
+    Raises:
+        ConfigError: the tenant has no installation in this process.
+    """
+    inst = _INSTALLATIONS.get(tenant_id)
+    if inst is None:
+        raise ConfigError(f"tenant {tenant_id} has no live installation in this process")
+    return inst
+
+
+def job_id(flow: str, key: RecordKey, version: str | None) -> str:
+    """One workflow id per record version, so a repeated hint joins the job already made."""
+    return workflow_id_for(f"{flow}|{key}", version or uuid.uuid4().hex, kind="sync")
+
+
+def enqueue_record(
+    tx: Tx, inst: Installation, flow: str, key: RecordKey, version: str | None
+) -> str:
+    """Enqueue the record job of ``key`` inside ``tx`` (the caller's transaction)."""
+    return tx.enqueue(
+        RECORD_QUEUE,
+        sync_record,
+        inst.tenant_id,
+        flow,
+        str(key),
+        None,
+        partition_key=inst.partition_key(flow, key),
+        workflow_id=job_id(flow, key, version),
+    )
+
+
+@durable_workflow(name="syncloom.sync_record")
+def sync_record(
+    tenant_id: int, flow: str, key: str, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Sync one record until it succeeds, is parked as a dead letter, or waits for review."""
+    attempt = 0
+    first_failure: float | None = None
+    while True:
+        attempt += 1
+        result = _attempt(tenant_id, flow, key, overrides, attempt, first_failure)
+        if result["status"] == "ok":
+            return result
+        first_failure = result["first_failure"]
+        if result["action"] == RetryAction.RETRY.value:
+            sleep(float(result["delay_s"]))
+            continue
+        _park(tenant_id, flow, key, overrides, attempt, result)
+        return result
+
+
+@durable_step(name="syncloom.sync_record.attempt")
+def _attempt(
+    tenant_id: int,
+    flow: str,
+    key: str,
+    overrides: dict[str, Any] | None,
+    attempt: int,
+    first_failure: float | None,
+) -> dict[str, Any]:
+    inst = installation(tenant_id)
+    job = inst.unit(flow).job
+    now = inst.clock.now_utc().timestamp()
+    try:
+        outcome = inst.bridge.run(job.run(RecordKey.parse(key), overrides, force=bool(overrides)))
+    except Exception as exc:  # every failure becomes a decision: retry, dead letter or review
+        first = first_failure if first_failure is not None else now
+        decision = inst.retry.decide(exc, attempt=attempt, elapsed_s=now - first)
+        return {
+            "status": "error",
+            "action": decision.action.value,
+            "delay_s": decision.delay_s,
+            "reason": decision.reason,
+            "error_class": type(exc).__name__,
+            "error": str(exc),
+            "first_failure": first,
+            "vendor_code": getattr(exc, "vendor_code", None),
+        }
+    return {"status": "ok", **outcome.as_dict()}
+
+
+@durable_step(name="syncloom.sync_record.park")
+def _park(
+    tenant_id: int,
+    flow: str,
+    key: str,
+    overrides: dict[str, Any] | None,
+    attempts: int,
+    result: dict[str, Any],
+) -> None:
+    inst = installation(tenant_id)
+    text = f"{result['error_class']}: {result['error']}"
+    if result["action"] == RetryAction.REVIEW.value:
+        with inst.sessions.begin() as session:
+            session.add(
+                ReviewItem(
+                    tenant_id=tenant_id,
+                    flow=flow,
+                    record_key=key,
+                    kind="conflict",
+                    details={"error": text},
+                )
+            )
+            inst.log.add(
+                session, flow=flow, record_key=key, action="review", error=text, attempt=attempts
+            )
+        return
+    payload: dict[str, Any] = {"key": key, "reason": result.get("reason")}
+    if result.get("vendor_code"):
+        payload["vendor_code"] = result["vendor_code"]
+    if overrides:
+        payload["overrides"] = overrides
+    inst.dead_letters.park(
+        flow=flow,
+        record_key=key,
+        payload=payload,
+        error_class=result["error_class"],
+        error_text=result["error"],
+        attempts=attempts,
+    )
+    with inst.sessions.begin() as session:
+        inst.log.add(
+            session, flow=flow, record_key=key, action="failed", error=text, attempt=attempts
+        )
+
+
+@durable_workflow(name="syncloom.poll_flow")
+def poll_flow(tenant_id: int, flow: str) -> dict[str, int]:
+    """Poll every side of one flow once and enqueue what changed."""
+    return _poll(tenant_id, flow)
+
+
+@durable_step(name="syncloom.poll_flow.poll")
+def _poll(tenant_id: int, flow: str) -> dict[str, int]:
+    inst = installation(tenant_id)
+    reports = inst.bridge.run(inst.unit(flow).poll())
+    return {
+        "pages": sum(r.pages for r in reports),
+        "read": sum(r.read for r in reports),
+        "enqueued": sum(r.enqueued for r in reports),
+    }

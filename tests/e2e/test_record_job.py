@@ -1,0 +1,80 @@
+"""The record job over real HTTP: Creatio simulator → Intacct simulator, no runtime in between."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncloom.connectors.base import RecordKey
+from syncloom.engine.flows import Side
+from tests.e2e.world import flow_document, world
+
+pytestmark = pytest.mark.e2e
+
+
+async def _accounts(crm):
+    keys = [k async for page in crm.iter_keys("Account") for k in page]
+    return [await crm.get("Account", k) for k in keys]
+
+
+def test_new_account_becomes_customer_with_key_written_back_and_no_echo(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_accounts(w.crm))[0]
+        outcome = w.run(job.run(account.key))
+        assert outcome.action == "created"
+        customer_id = RecordKey.parse(outcome.target_key).id
+        customer = w.run(w.erp.get("CUSTOMER", customer_id))
+        assert customer is not None
+        assert customer.values["NAME"] == account.values["Name"]
+        reread = w.run(w.crm.get("Account", account.key.id))
+        assert reread.values["UsrErpCustomerId"] == customer_id
+        # The write-back changed the CRM record: its hint must not cause another write.
+        again = w.run(job.run(account.key))
+        assert again.action == "skipped"
+        assert "echo" in again.reason
+        after = w.run(w.erp.get("CUSTOMER", customer_id))
+        assert after.modified_on_utc == customer.modified_on_utc
+        assert after.version == customer.version
+        assert job.binder.to_other(str(account.key), Side.CRM) == outcome.target_key
+
+
+def test_crash_between_create_and_link_commit_leaves_one_customer(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_accounts(w.crm))[0]
+        real_settle = job.settle
+
+        class Killed(Exception):
+            """Stands for the process dying between the create and the link commit."""
+
+        def crash(*args, **kwargs):
+            raise Killed
+
+        job.settle = crash  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            w.run(job.run(account.key))
+        job.settle = real_settle  # type: ignore[method-assign]
+        outcome = w.run(job.run(account.key))
+        assert outcome.action in {"created", "updated", "unchanged"}
+        found = w.run(w.erp.search("CUSTOMER", {"NAME": account.values["Name"]}))
+        ours = [r.key for r in found if r.key.id.startswith("SL")]  # the seed has its own twin
+        assert len(ours) == 1, ours
+
+
+def test_update_travels_and_target_only_edit_stays_in_one_way_flow(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_accounts(w.crm))[0]
+        created = w.run(job.run(account.key))
+        customer_id = RecordKey.parse(created.target_key).id
+        w.run(w.crm.update("Account", account.key.id, {"Name": "Renamed Ltd"}))
+        outcome = w.run(job.run(account.key))
+        assert outcome.action == "updated"
+        assert w.run(w.erp.get("CUSTOMER", customer_id)).values["NAME"] == "Renamed Ltd"
+        # An edit made only in the ERP is not reverted by a one-way flow.
+        w.run(w.erp.update("CUSTOMER", customer_id, {"DISPLAYCONTACT.PHONE1": "+1 555 0199"}))
+        w.run(w.crm.update("Account", account.key.id, {"Name": "Renamed Again"}))
+        w.run(job.run(account.key))
+        customer = w.run(w.erp.get("CUSTOMER", customer_id))
+        assert customer.values["NAME"] == "Renamed Again"
+        assert customer.values["DISPLAYCONTACT.PHONE1"] == "+1 555 0199"
