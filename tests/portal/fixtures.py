@@ -90,7 +90,17 @@ def build_world(tmp_path: Path, template: Path, ids: dict[str, int]) -> World:
     """A world over a copy of the seeded template database."""
     path = tmp_path / "portal.db"
     shutil.copyfile(template, path)
-    sessions = session_factory(make_engine(f"sqlite:///{path}"))
+    return _world(session_factory(make_engine(f"sqlite:///{path}")), ids)
+
+
+def build_world_at(url: str) -> World:
+    """A world in a fresh database at ``url`` (migrated and seeded here)."""
+    upgrade(url)
+    sessions = session_factory(make_engine(url))
+    return _world(sessions, _seed(sessions))
+
+
+def _world(sessions: sessionmaker[Session], ids: dict[str, int]) -> World:
     engine = RecordingEngine(sessions)
     deps = PortalDeps(sessions=sessions, vault=Vault(Keyring(current=MasterKey.generate())))
     deps.engine = engine

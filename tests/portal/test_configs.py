@@ -88,3 +88,16 @@ def test_unknown_versions_are_404(client: TestClient, admin: str) -> None:
     assert client.get("/api/configs/flows/versions/9").status_code == 404
     assert client.get("/api/configs/flows/export").status_code == 404
     assert client.get("/configs/flows").status_code == 404
+
+
+def test_import_by_file_upload(world: World, client: TestClient, admin: str) -> None:
+    page = client.post(
+        "/configs/import",
+        data={"name": "flows", "comment": "from disk", "csrf_token": admin},
+        files={"file": ("flows.yaml", FLOWS_V1.encode(), "application/yaml")},
+    )
+    assert "Imported flows as version 1." in page.text
+    with world.sessions() as session:
+        latest = ConfigVersions(session).latest(world.acme, "flows")
+        assert latest is not None
+        assert (latest.document, latest.comment) == (FLOWS_V1, "from disk")
