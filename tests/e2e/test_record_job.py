@@ -78,3 +78,50 @@ def test_update_travels_and_target_only_edit_stays_in_one_way_flow(tmp_path):
         customer = w.run(w.erp.get("CUSTOMER", customer_id))
         assert customer.values["NAME"] == "Renamed Again"
         assert customer.values["DISPLAYCONTACT.PHONE1"] == "+1 555 0199"
+
+
+CONTACTS = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+  - name: contacts
+    source: {connection: crm, entity: Contact}
+    target: {connection: erp, entity: CONTACT}
+    key: {template: "SL-{hash10}"}
+    fields:
+      - {source: Name, target: PRINTAS}
+      - {source: Email, target: EMAIL1}
+    depends_on:
+      - {flow: accounts, field: AccountId, target: COMPANYNAME, value: "{field:NAME}"}
+"""
+
+
+def test_parent_account_syncs_first_and_contact_points_at_it(tmp_path):
+    with world(tmp_path, CONTACTS) as w:
+        contacts = w.inst.unit("contacts").job
+        accounts = w.inst.unit("accounts").job
+        contact_ids = w.run(_first_keys(w.crm, "Contact"))
+        contact = next(
+            c
+            for c in (w.run(w.crm.get("Contact", k)) for k in contact_ids)
+            if c.values.get("AccountId")
+        )
+        account_key = accounts.source.key(str(contact.values["AccountId"]))
+        assert accounts.binder.to_other(str(account_key), Side.CRM) is None
+        outcome = w.run(contacts.run(contact.key))
+        assert outcome.action == "created"
+        twin = accounts.binder.to_other(str(account_key), Side.CRM)
+        assert twin is not None, "the parent account was not synced first"
+        customer = w.run(w.erp.get("CUSTOMER", RecordKey.parse(twin).id))
+        erp_contact = w.run(w.erp.get("CONTACT", RecordKey.parse(outcome.target_key).id))
+        assert erp_contact.values["COMPANYNAME"] == customer.values["NAME"]
+
+
+async def _first_keys(crm, entity):
+    async for page in crm.iter_keys(entity, page_size=50):
+        return list(page)
+    return []

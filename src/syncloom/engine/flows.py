@@ -261,10 +261,17 @@ class Routing(_Model):
 
 
 class Dependency(_Model):
-    """This flow's records point at another flow's records through a lookup field."""
+    """This flow's records point at another flow's records through a lookup field.
+
+    The parent is synced first, on demand; with ``target`` set, the written record's
+    ``target`` field gets the parent's twin, rendered by ``value`` (``{target_id}``, or a
+    field of the parent's twin such as ``{field:CustomerAccount}``).
+    """
 
     flow: str
     field: str
+    target: str | None = None
+    value: str = "{target_id}"
 
 
 class BatchWindowSpec(_Model):

@@ -134,8 +134,12 @@ class Installation:
             log=self.log,
             dead_letters=self.dead_letters,
             sessions=self.sessions,
+            parents=self._parent_job,
         )
         return FlowUnit(flow, job)
+
+    def _parent_job(self, name: str) -> RecordJob:
+        return self.unit(name).job
 
     def unit(self, name: str) -> FlowUnit:
         """The live flow called ``name``.

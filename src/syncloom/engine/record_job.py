@@ -11,7 +11,7 @@ Each step is a small hook; its docstring says when it runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +35,8 @@ from syncloom.errors import AlreadyExistsError, ConfigError, ConflictError, Tran
 from syncloom.store.models import LinkState
 
 __all__ = ["FlowSide", "JobOutcome", "RecordJob"]
+
+_EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class RecordJob:
         dead_letters: DeadLetterQueue,
         sessions: sessionmaker[Session],
         matcher: Matcher | None = None,
+        parents: Callable[[str], RecordJob] | None = None,
     ) -> None:
         self.flow = flow
         self.source = source
@@ -118,6 +121,7 @@ class RecordJob:
         self.dead_letters = dead_letters
         self._sessions = sessions
         self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
+        self.parents = parents
 
     # -- the template -------------------------------------------------------------------
     async def run(
@@ -226,6 +230,41 @@ class RecordJob:
             )
         return JobOutcome(action, f"delete policy {rule.value}", str(hint), str(target.key), 1)
 
+    async def resolve_parents(self, source: Record) -> dict[str, object]:
+        """Runs before mapping: sync each parent first, then point the record at its twin.
+
+        Raises:
+            TransientError: a parent could not be synced yet; the record waits and retries.
+        """
+        values: dict[str, object] = {}
+        for dep in self.flow.depends_on:
+            parent_id = source.values.get(dep.field)
+            if not parent_id or parent_id == _EMPTY_GUID or self.parents is None:
+                continue
+            parent = self.parents(dep.flow)
+            parent_key = parent.source.key(str(parent_id))
+            twin = parent.binder.to_other(str(parent_key), parent.source.side)
+            if twin is None:
+                await parent.run(parent_key)
+                twin = parent.binder.to_other(str(parent_key), parent.source.side)
+            if twin is None:
+                raise TransientError(
+                    f"parent {parent_key} of flow {dep.flow!r} is not synced yet",
+                    record_key=str(source.key),
+                )
+            if dep.target:
+                values[dep.target] = await self._twin_value(parent, twin, dep.value)
+        return values
+
+    async def _twin_value(self, parent: RecordJob, twin: str, template: str) -> object:
+        key = RecordKey.parse(twin)
+        names = {"target_id": key.id, "target_key": twin}
+        fields: Values = {}
+        if "{field:" in template:
+            record = await parent._read(parent.target, twin)
+            fields = record.values if record else {}
+        return render_template(template, names, fields)
+
     async def create_or_match(
         self, source: Record, link: LinkView | None, overrides: Mapping[str, object] | None
     ) -> JobOutcome:
@@ -236,7 +275,12 @@ class RecordJob:
                 return matched
             if matched is not None:
                 return await self.update_pair(source, matched, None, overrides)
-        payload = {**self.mapper.map(source.values, for_create=True), **(overrides or {})}
+        parents = await self.resolve_parents(source)
+        payload = {
+            **self.mapper.map(source.values, for_create=True),
+            **parents,
+            **(overrides or {}),
+        }
         legal_entity = self.legal_entity(source)
         ident = render_key(
             self.flow.key.template, source=source.key, payload=payload, legal_entity=legal_entity
@@ -326,7 +370,11 @@ class RecordJob:
         overrides: Mapping[str, object] | None,
     ) -> JobOutcome:
         """Runs when both records exist: three-way compare, then write each side's share."""
-        view = {**self.mapper.map(source.values), **(overrides or {})}
+        view = {
+            **self.mapper.map(source.values),
+            **await self.resolve_parents(source),
+            **(overrides or {}),
+        }
         reverse: Values = {}
         if self.flow.direction is FlowDirection.BOTH:
             reverse = self.mapper.map(target.values, direction=FieldDirection.TO_SOURCE)
