@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from syncloom.store import Accounts, AuditLog
+from syncloom.store.models import User
 from tests.portal.fixtures import PASSWORD, World, csrf_of, sign_in
 
 
@@ -146,3 +148,16 @@ def test_every_form_carries_the_csrf_token(world: World, client: TestClient, adm
         html = client.get(path).text
         assert 'name="csrf_token" value=""' not in html, path
         assert html.count(f'name="csrf_token" value="{admin}"') >= 1, path
+
+
+def test_a_new_password_ends_older_sessions(world: World, client: TestClient, admin: str) -> None:
+    assert client.get("/api/connections").status_code == 200
+    with world.sessions.begin() as session:
+        user = session.get(User, world.users["admin"])
+        assert user is not None
+        user.password_hash = PasswordHasher().hash("a brand new password")
+    assert client.get("/api/connections").status_code == 401
+
+
+def test_header_names_the_tenant(client: TestClient, admin: str) -> None:
+    assert "Acme · admin@acme.test (admin)" in client.get("/").text

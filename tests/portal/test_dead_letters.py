@@ -92,3 +92,16 @@ def test_viewer_cannot_replay(world: World, client: TestClient) -> None:
     refused = client.post(f"/dead-letters/{letter_id}/replay", data={"csrf_token": csrf})
     assert refused.status_code == 403
     assert status_of(world, letter_id) is DeadLetterStatus.OPEN
+
+
+def test_bulk_replay_from_the_page(world: World, client: TestClient, admin: str) -> None:
+    first, second = (
+        park(world, world.acme, "creatio:Account:x"),
+        park(world, world.acme, "creatio:Account:y"),
+    )
+    page = client.post(
+        "/dead-letters/replay", data={"ids": [str(first), str(second)], "csrf_token": admin}
+    )
+    assert "Replayed 2 dead letter(s)." in page.text
+    assert "Nothing needs attention." in page.text
+    assert status_of(world, first) is status_of(world, second) is DeadLetterStatus.REPLAYED

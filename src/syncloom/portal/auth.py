@@ -8,6 +8,7 @@ cookie-authenticated changes checks the CSRF token, from the ``csrf_token`` form
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -16,11 +17,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from syncloom.portal.deps import PortalDeps
 from syncloom.portal.problems import Forbidden, NotSignedIn
 from syncloom.store.accounts import Accounts
-from syncloom.store.models import Membership, RoleName, User
+from syncloom.store.models import Membership, RoleName, Tenant, User
 
 __all__ = [
     "SESSION_COOKIE",
@@ -49,6 +51,7 @@ class Principal:
     tenant_id: int
     role: RoleName
     csrf: str | None = None
+    tenant_name: str = ""
 
     def can(self, role: RoleName) -> bool:
         """Return True when this caller's role is at least ``role``."""
@@ -75,7 +78,9 @@ def identify(request: Request) -> Principal | None:
     session = deps.signer.read(request.cookies.get(SESSION_COOKIE), now=deps.clock.now_utc())
     if session is None:
         return None
-    return _load(deps, int(session["u"]), int(session["t"]), csrf=str(session["c"]))
+    return _load(
+        deps, int(session["u"]), int(session["t"]), csrf=str(session["c"]), pin=session.get("p")
+    )
 
 
 def _from_token(deps: PortalDeps, secret: str) -> Principal | None:
@@ -87,15 +92,25 @@ def _from_token(deps: PortalDeps, secret: str) -> Principal | None:
     return _load(deps, user_id, tenant_id, csrf=None)
 
 
-def _load(deps: PortalDeps, user_id: int, tenant_id: int, *, csrf: str | None) -> Principal | None:
+def password_pin(password_hash: str) -> str:
+    """A short fingerprint of the password hash: a new password ends every older session."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def _load(
+    deps: PortalDeps, user_id: int, tenant_id: int, *, csrf: str | None, pin: object = None
+) -> Principal | None:
     with deps.sessions() as session:
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             return None
-        role = Accounts(session).role_of(tenant_id, user_id)
-        if role is None:
+        if csrf is not None and pin != password_pin(user.password_hash):
             return None
-        return Principal(user_id, user.email, tenant_id, RoleName(role), csrf)
+        role = Accounts(session).role_of(tenant_id, user_id)
+        tenant = session.get(Tenant, tenant_id)
+        if role is None or tenant is None or not tenant.is_active:
+            return None
+        return Principal(user_id, user.email, tenant_id, RoleName(role), csrf, tenant.name)
 
 
 def require(role: RoleName) -> Callable[[Request], Awaitable[Principal]]:
@@ -107,7 +122,8 @@ def require(role: RoleName) -> Callable[[Request], Awaitable[Principal]]:
     """
 
     async def dependency(request: Request) -> Principal:
-        principal = identify(request)
+        # The lookups block on the database: keep them off the event loop.
+        principal = await run_in_threadpool(identify, request)
         if principal is None:
             raise NotSignedIn
         if not principal.can(role):
@@ -143,8 +159,11 @@ def memberships_of(deps: PortalDeps, user_id: int) -> list[int]:
 def start_session(request: Request, response: Response, user_id: int, tenant_id: int) -> None:
     """Set the session cookie for a user acting in a tenant, with a fresh CSRF token."""
     deps = deps_of(request)
+    with deps.sessions() as session:
+        user = session.get(User, user_id)
+        pin = password_pin(user.password_hash) if user is not None else ""
     expires = deps.clock.now_utc() + deps.session_ttl
-    payload = {"u": user_id, "t": tenant_id, "c": secrets.token_urlsafe(24)}
+    payload = {"u": user_id, "t": tenant_id, "c": secrets.token_urlsafe(24), "p": pin}
     response.set_cookie(
         SESSION_COOKIE,
         deps.signer.sign(payload, expires_at=expires),

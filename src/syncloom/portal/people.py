@@ -19,6 +19,7 @@ from syncloom.store.audit import AuditLog
 from syncloom.store.models import ApiToken, Membership, Role, RoleName, Tenant, User
 
 __all__ = [
+    "TENANT_SLUG",
     "MemberIn",
     "MemberView",
     "TenantView",
@@ -33,6 +34,9 @@ __all__ = [
     "remove_member",
     "revoke_token",
 ]
+
+
+TENANT_SLUG = r"^[a-z][a-z0-9\-]{1,63}$"
 
 
 class MemberIn(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from syncloom.portal import people
 from syncloom.portal.auth import Admin, Viewer, deps_of
 from syncloom.portal.params import RowId
-from syncloom.portal.people import MemberIn, MemberView, TenantView, TokenView
+from syncloom.portal.people import TENANT_SLUG, MemberIn, MemberView, TenantView, TokenView
 from syncloom.store.models import AuditEntry, RoleName
 
 router = APIRouter(tags=["people and audit"])
@@ -38,7 +38,7 @@ class RoleBody(BaseModel):
 class TenantBody(BaseModel):
     """A new tenant."""
 
-    slug: str = Field(pattern=r"^[a-z][a-z0-9\-]{1,63}$")
+    slug: str = Field(pattern=TENANT_SLUG)
     name: str = Field(min_length=1, max_length=200)
 
 

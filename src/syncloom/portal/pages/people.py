@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,8 +12,8 @@ from syncloom.portal import people
 from syncloom.portal.auth import Admin, Principal, Viewer, deps_of
 from syncloom.portal.forms import parse, read_form
 from syncloom.portal.params import RowId
-from syncloom.portal.people import MemberIn
-from syncloom.portal.problems import FieldProblem, Invalid
+from syncloom.portal.people import TENANT_SLUG, MemberIn
+from syncloom.portal.problems import Invalid
 from syncloom.portal.rendering import redirect, render
 from syncloom.store.models import AuditEntry, RoleName
 
@@ -77,9 +78,9 @@ async def add_member(request: Request, me: Admin) -> Response:
 async def change_role(request: Request, me: Admin, user_id: RowId) -> Response:
     """Change a member's role."""
     role = str((await request.form()).get("role", ""))
+    if role not in set(RoleName):
+        return redirect(request, "/users", "role: choose admin, operator or viewer", "error")
     try:
-        if role not in set(RoleName):
-            raise Invalid([FieldProblem("role", "choose admin, operator or viewer")])  # noqa: TRY301
         with deps_of(request).sessions.begin() as session:
             people.change_role(session, me, user_id, RoleName(role))
     except Invalid as exc:
@@ -103,11 +104,12 @@ async def create_tenant(request: Request, me: Admin) -> Response:
     """Create a tenant with the caller as admin."""
     form = await read_form(request)
     slug, name = str(form.get("slug", "")).strip(), str(form.get("tenant_name", "")).strip()
+    if not re.match(TENANT_SLUG, slug) or not name:
+        errors = {"slug": "lower-case letters, digits and '-'; and give a name"}
+        return _page(request, me, errors=errors, form=form)
     try:
-        if not slug or not name:
-            raise Invalid([FieldProblem("slug", "give the tenant a slug and a name")])  # noqa: TRY301
         with deps_of(request).sessions.begin() as session:
-            people.create_tenant(session, me, slug, name)
+            people.create_tenant(session, me, slug, name[:200])
     except Invalid as exc:
         return _page(request, me, errors=exc.by_field(), form=form)
     return redirect(request, "/users", f"Tenant {name} created; switch to it above.")
