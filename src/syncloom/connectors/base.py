@@ -21,7 +21,7 @@ import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from syncloom.errors import SyncError
 
@@ -32,12 +32,15 @@ __all__ = [
     "EntitySpec",
     "FieldSpec",
     "FieldType",
+    "Hint",
+    "HintAction",
     "Op",
     "OpKind",
     "OpResult",
     "Record",
     "RecordKey",
     "Values",
+    "WebhookReceiver",
     "ensure_utc",
 ]
 
@@ -276,4 +279,53 @@ class Connector(Protocol):
 
     async def aclose(self) -> None:
         """Release HTTP connections and sessions."""
+        ...
+
+
+HintAction = Literal["upsert", "delete"]
+"""What a change hint says happened to its record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """A pushed notice that record ``key`` may have changed; the record job re-reads it.
+
+    Attributes:
+        key: the record the notice names.
+        version: the source's version the notice reports (its modified-on as the connector
+            renders ``Record.modified_on_utc.isoformat()``, so a webhook and a poll of the
+            same version make the same job), or ``None`` when the notice carries none.
+        action: ``upsert`` for inserts and updates, ``delete`` for deletions.
+        occurred_at_utc: when the change happened by the source's clock, when it says.
+    """
+
+    key: RecordKey
+    version: str | None = None
+    action: HintAction = "upsert"
+    occurred_at_utc: datetime | None = None
+
+
+@runtime_checkable
+class WebhookReceiver(Protocol):
+    """Which records does a system's push name? A receiver reads one delivery and says.
+
+    Contract:
+        * ``parse_hints`` runs only after the delivery's signature was verified; it reads the
+          body and returns one :class:`Hint` per record named (possibly none, for events
+          syncloom ignores). It never calls the system: hints are re-read by the record job.
+        * A body that is not this system's notice raises
+          :class:`~syncloom.errors.ValidationError` with a text that says what was expected.
+        * Keys are the same :class:`RecordKey` the system's Connector returns for the record.
+
+    Example::
+
+        class AcmeWebhookReceiver:
+            def parse_hints(self, body: bytes, headers: Mapping[str, str]) -> Sequence[Hint]:
+                notice = json.loads(body)
+                key = RecordKey("acme", notice["type"], notice["id"])
+                return [Hint(key, notice["version"], "upsert")]
+    """
+
+    def parse_hints(self, body: bytes, headers: Mapping[str, str]) -> Sequence[Hint]:
+        """Called once per accepted delivery: the hints its body carries, in body order."""
         ...
