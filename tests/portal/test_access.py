@@ -74,6 +74,7 @@ MINIMUM = {
     ("GET", "/api/tokens"): V,
     ("POST", "/api/tokens"): V,
     ("DELETE", "/api/tokens/{token_id}"): V,
+    ("POST", "/api/account/password"): V,
     ("POST", "/logout"): V,
     ("POST", "/tenant"): V,
     ("GET", "/"): V,
@@ -119,6 +120,7 @@ MINIMUM = {
     ("POST", "/tenants"): A,
     ("POST", "/tokens"): V,
     ("POST", "/tokens/{token_id}/revoke"): V,
+    ("POST", "/account/password"): V,
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from syncloom.store import AuditLog
-from tests.portal.fixtures import World, sign_in
+from tests.portal.fixtures import PASSWORD, World, sign_in
 
 
 def test_admin_adds_a_member_who_can_sign_in(world: World, client: TestClient, admin: str) -> None:
@@ -93,3 +93,32 @@ def test_audit_page_lists_actions(world: World, client: TestClient, admin: str) 
     assert [
         e["action"] for e in client.get("/api/audit", params={"action": "token.issue"}).json()
     ] == ["token.issue"]
+
+
+def test_changing_ones_password(world: World, client: TestClient) -> None:
+    csrf = sign_in(client, "viewer@acme.test")
+    with TestClient(world.app()) as elsewhere:
+        sign_in(elsewhere, "viewer@acme.test")
+        wrong = client.post(
+            "/account/password",
+            data={
+                "current_password": "nope",
+                "new_password": "a new long password",
+                "csrf_token": csrf,
+            },
+        )
+        assert wrong.status_code == 422
+        assert "not your current password" in wrong.text
+        done = client.post(
+            "/account/password",
+            data={
+                "current_password": PASSWORD,
+                "new_password": "a new long password",
+                "csrf_token": csrf,
+            },
+        )
+        assert "Password changed" in done.text
+        assert client.get("/api/dashboard").status_code == 200
+        assert elsewhere.get("/api/dashboard").status_code == 401
+    client.cookies.clear()
+    sign_in(client, "viewer@acme.test", "a new long password")

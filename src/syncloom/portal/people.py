@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from argon2 import PasswordHasher
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ __all__ = [
     "TenantView",
     "TokenView",
     "add_member",
+    "change_password",
     "change_role",
     "create_tenant",
     "issue_token",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 
+_HASHER = PasswordHasher()
 TENANT_SLUG = r"^[a-z][a-z0-9\-]{1,63}$"
 
 
@@ -229,3 +232,18 @@ def revoke_token(session: Session, me: Principal, token_id: int, now: datetime) 
         raise Missing(f"no token {token_id}")
     row.revoked_at = row.revoked_at or now
     _audit(session, me, "token.revoke", f"token:{row.id}:{row.prefix}")
+
+
+def change_password(session: Session, me: Principal, current: str, new: str) -> None:
+    """Change the caller's own password (every other session of theirs ends with it).
+
+    Raises:
+        Invalid: the current password is wrong, or the new one is shorter than 12 characters.
+    """
+    if len(new) < 12:
+        raise Invalid([FieldProblem("new_password", "use at least 12 characters")])
+    user = session.get(User, me.user_id)
+    if user is None or Accounts(session).authenticate(user.email, current) is None:
+        raise Invalid([FieldProblem("current_password", "that is not your current password")])
+    user.password_hash = _HASHER.hash(new)
+    _audit(session, me, "user.password_change", f"user:{user.id}:{user.email}")

@@ -48,6 +48,13 @@ class TokenBody(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class PasswordBody(BaseModel):
+    """Your current password and the new one."""
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
 class IssuedTokenView(TokenView):
     """A new token, with its secret: shown this once, never again."""
 
@@ -139,3 +146,10 @@ def revoke_token(request: Request, me: Viewer, token_id: RowId) -> None:
     deps = deps_of(request)
     with deps.sessions.begin() as session:
         people.revoke_token(session, me, token_id, deps.clock.now_utc())
+
+
+@router.post("/account/password", status_code=204)
+def change_password(request: Request, me: Viewer, body: PasswordBody) -> None:
+    """Change your own password; your other sessions end."""
+    with deps_of(request).sessions.begin() as session:
+        people.change_password(session, me, body.current_password, body.new_password)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from syncloom.portal import people
-from syncloom.portal.auth import Admin, Principal, Viewer, deps_of
+from syncloom.portal.auth import Admin, Principal, Viewer, deps_of, start_session
 from syncloom.portal.forms import parse, read_form
 from syncloom.portal.params import RowId
 from syncloom.portal.people import TENANT_SLUG, MemberIn
@@ -133,3 +133,19 @@ def revoke_token(request: Request, me: Viewer, token_id: RowId) -> Response:
     with deps.sessions.begin() as session:
         people.revoke_token(session, me, token_id, deps.clock.now_utc())
     return redirect(request, "/users", "Token revoked.")
+
+
+@router.post("/account/password")
+async def change_password(request: Request, me: Viewer) -> Response:
+    """Change one's own password and stay signed in here."""
+    form = await request.form()
+    current = str(form.get("current_password", ""))[:1024]
+    new = str(form.get("new_password", ""))[:1024]
+    try:
+        with deps_of(request).sessions.begin() as session:
+            people.change_password(session, me, current, new)
+    except Invalid as exc:
+        return _page(request, me, errors=exc.by_field())
+    response = redirect(request, "/users", "Password changed; your other sessions have ended.")
+    start_session(request, response, me.user_id, me.tenant_id)
+    return response
