@@ -117,6 +117,7 @@ class _FlowChecker:
         for index, entry in enumerate(self.flow.fields):
             found.extend(self._check_field(entry, f"{self.path}.fields[{index}]"))
         found.extend(self._check_duplicate_targets())
+        found.extend(self._check_lines())
         return found
 
     def _compile(self, text: str, path: str, names: Collection[str] | None) -> Iterator[Problem]:
@@ -191,6 +192,23 @@ class _FlowChecker:
                 f"{path}.value_map",
                 f"value map {entry.value_map!r} is not one-to-one; give it a reverse table",
             )
+
+    def _check_lines(self) -> Iterator[Problem]:
+        lines = self.flow.lines
+        if lines is None:
+            return
+        for index, entry in enumerate(lines.fields):
+            path = f"{self.path}.lines.fields[{index}]"
+            if entry.transform is not None:
+                yield from self._compile(entry.transform, f"{path}.transform", None)
+            if entry.direction is not None and entry.direction.value != "to_target":
+                yield Problem(f"{path}.direction", "lines travel to the target only")
+            yield from self._check_value_map(entry, path, backwards=False)
+        names = {f.name for f in self.document.flows}
+        for index, dependency in enumerate(lines.depends_on):
+            if dependency.flow not in names:
+                path = f"{self.path}.lines.depends_on[{index}].flow"
+                yield Problem(path, f"unknown flow {dependency.flow!r}")
 
     def _check_duplicate_targets(self) -> Iterator[Problem]:
         seen: set[str] = set()

@@ -21,7 +21,7 @@ from datetime import time
 from typing import TYPE_CHECKING
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from syncloom.engine.flow_checks import FlowDocumentError, Problem, check_document, format_path
@@ -46,6 +46,7 @@ __all__ = [
     "Inactivate",
     "KeyRule",
     "LegalEntityRoute",
+    "Lines",
     "MatchField",
     "MatchRules",
     "MatchTier",
@@ -265,13 +266,50 @@ class Dependency(_Model):
 
     The parent is synced first, on demand; with ``target`` set, the written record's
     ``target`` field gets the parent's twin, rendered by ``value`` (``{target_id}``, or a
-    field of the parent's twin such as ``{field:CustomerAccount}``).
+    field of the parent's twin such as ``{field:CustomerAccount}``). With ``key``, the parent's
+    id is that template rendered from the record's fields (``{field:Company}/{field:Account}``
+    for a composite key) instead of the value of ``field``.
     """
 
     flow: str
     field: str
     target: str | None = None
     value: str = "{target_id}"
+    key: str | None = None
+
+
+class Lines(_Model):
+    """Document lines: read with the document and written once, with its create.
+
+    The source's lines are the records of a child ``entity`` whose ``parent_field`` holds the
+    document's id, or else the embedded list in the document's ``field``. Each line is mapped
+    with the nested ``fields``; ``depends_on`` points a line at a parent's twin (a product's
+    item). The mapped lines go into the created document's list field ``target``, or, with
+    ``target_entity``, become records of that entity whose ``target_parent_field`` holds
+    ``target_parent_value`` (rendered from the created document, as a write-back is) and
+    whose key comes from the ``target_key`` template rendered for the line.
+    """
+
+    entity: str | None = None
+    parent_field: str | None = None
+    field: str = "lines"
+    target: str | None = None
+    target_entity: str | None = None
+    target_parent_field: str | None = None
+    target_parent_value: str = "{target_id}"
+    target_key: str | None = None
+    fields: tuple[FieldMap, ...] = Field(min_length=1)
+    depends_on: tuple[Dependency, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_ends(self) -> Lines:
+        if self.entity is not None and self.parent_field is None:
+            raise ValueError("lines read from a child entity need its parent_field")
+        if (self.target is None) == (self.target_entity is None):
+            raise ValueError("lines need exactly one of target and target_entity")
+        if self.target_entity is not None and self.target_parent_field is None:
+            raise ValueError("lines written to target_entity need target_parent_field")
+        return self
 
 
 class BatchWindowSpec(_Model):
@@ -336,6 +374,7 @@ class Flow(_Model):
     key: KeyRule = KeyRule()
     writeback: tuple[WriteBack, ...] = ()
     inactivate: Inactivate | None = None
+    lines: Lines | None = None
 
     @property
     def source_side(self) -> Side:

@@ -11,6 +11,7 @@ by record, so two jobs for the same record never overlap, on any number of worke
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from syncloom.connectors.base import Record, RecordKey
@@ -28,6 +29,8 @@ __all__ = [
     "install",
     "installation",
     "poll_flow",
+    "replay_dead_letter",
+    "scheduled_poll",
     "sync_record",
 ]
 
@@ -188,3 +191,38 @@ def _poll(tenant_id: int, flow: str) -> dict[str, int]:
         "read": sum(r.read for r in reports),
         "enqueued": sum(r.enqueued for r in reports),
     }
+
+
+@durable_workflow(name="syncloom.scheduled_poll")
+def scheduled_poll(fire_time: datetime, context: str) -> None:
+    """A flow's cron schedule fired: poll it (``context`` is ``"<tenant id>:<flow>"``)."""
+    del fire_time  # the watermark, not the fire time, says where to read from
+    tenant, _, flow = context.partition(":")
+    _poll(int(tenant), flow)
+
+
+def replay_dead_letter(runtime: Runtime, tenant_id: int, letter_id: int) -> str:
+    """Replay one dead letter: mark it replayed and run its record again, with its overrides.
+
+    Returns:
+        The workflow id of the new run.
+
+    Raises:
+        ConfigError: no such dead letter in this tenant.
+    """
+    inst = installation(tenant_id)
+    letter = inst.dead_letters.mark_replayed(letter_id)
+    overrides = letter.payload.get("overrides") or None
+    key = RecordKey.parse(letter.record_key)
+    workflow_id = f"replay:{letter_id}:{uuid.uuid4().hex}"
+    runtime.enqueue(
+        RECORD_QUEUE,
+        sync_record,
+        tenant_id,
+        letter.flow,
+        letter.record_key,
+        overrides,
+        partition_key=inst.partition_key(letter.flow, key),
+        workflow_id=workflow_id,
+    )
+    return workflow_id

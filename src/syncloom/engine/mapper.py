@@ -281,9 +281,11 @@ class FieldMapMapper:
         *,
         value_maps: Mapping[str, ValueMap],
         filter_expression: Expression | None = None,
+        line_rules: Sequence[FieldRule] = (),
     ) -> None:
         self._rules = {d: tuple(r) for d, r in rules.items()}
         self._filter = filter_expression
+        self._line_rules = tuple(line_rules)
         self._lookups: dict[str, Callable[[object], object]] = {
             name: _forward(name, table) for name, table in value_maps.items()
         }
@@ -313,7 +315,9 @@ class FieldMapMapper:
             for direction in (FieldDirection.TO_TARGET, FieldDirection.TO_SOURCE)
         }
         condition = compiler.expression(flow.filter) if flow.filter else None
-        return cls(rules, value_maps=value_maps, filter_expression=condition)
+        lines = flow.lines.fields if flow.lines is not None else ()
+        line_rules = [compiler.rule(entry, FieldDirection.TO_TARGET) for entry in lines]
+        return cls(rules, value_maps=value_maps, filter_expression=condition, line_rules=line_rules)
 
     def accepts(self, values: Values) -> bool:
         """Return True when the record passes the flow's filter (always, without one).
@@ -352,6 +356,14 @@ class FieldMapMapper:
             if rule.applies(for_create, changed_fields):
                 result[rule.write] = rule.apply(values, self._lookups)
         return result
+
+    def map_line(self, values: Values) -> dict[str, object]:
+        """Translate one document line with the flow's nested line field map.
+
+        Raises:
+            MappingError: naming the written line field whose value cannot be produced.
+        """
+        return {rule.write: rule.apply(values, self._lookups) for rule in self._line_rules}
 
     def fields(self, direction: FieldDirection) -> tuple[str, ...]:
         """The fields written in ``direction``, in field-map order."""

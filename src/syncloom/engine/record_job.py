@@ -11,7 +11,7 @@ Each step is a small hook; its docstring says when it runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +22,14 @@ from syncloom.connectors.base import Connector, Record, RecordKey, Values
 from syncloom.engine.binder import Binder, LinkView
 from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.engine.echo import EchoFilter
-from syncloom.engine.flows import DeleteRule, FieldDirection, Flow, FlowDirection, Side
+from syncloom.engine.flows import (
+    DeleteRule,
+    Dependency,
+    FieldDirection,
+    Flow,
+    FlowDirection,
+    Side,
+)
 from syncloom.engine.governor import Governor
 from syncloom.engine.hashing import hash_values
 from syncloom.engine.keys import render_key, render_template
@@ -31,7 +38,13 @@ from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import Matcher, MatchKind
 from syncloom.engine.record_log import RecordLog
 from syncloom.engine.sync_plan import SyncPlan, jsonable, plan_sync
-from syncloom.errors import AlreadyExistsError, ConfigError, ConflictError, TransientError
+from syncloom.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    ConflictError,
+    MappingError,
+    TransientError,
+)
 from syncloom.store.models import LinkState
 
 __all__ = ["FlowSide", "JobOutcome", "RecordJob"]
@@ -144,12 +157,24 @@ class RecordJob:
         hinted = pair.source if side is self.source else pair.target
         echo = self.skip_echo(hinted, side) if hinted is not None and not force else None
         if echo is not None:
-            return echo
+            return self.note(echo)
         if not self.mapper.accepts(pair.source.values):
-            return JobOutcome("skipped", "filtered out", str(pair.source.key))
+            return self.note(JobOutcome("skipped", "filtered out", str(pair.source.key)))
         if pair.target is None:
             return await self.create_or_match(pair.source, pair.link, overrides)
         return await self.update_pair(pair.source, pair.target, pair.link, overrides)
+
+    def note(self, outcome: JobOutcome) -> JobOutcome:
+        """Runs when the job decides to do nothing: the record log still says why."""
+        with self._sessions.begin() as session:
+            self.log.add(
+                session,
+                flow=self.flow.name,
+                record_key=outcome.source_key or "",
+                action=outcome.action,
+                diff={"reason": outcome.reason},
+            )
+        return outcome
 
     def _side_of(self, hint: RecordKey) -> FlowSide:
         for side in (self.source, self.target):
@@ -236,9 +261,16 @@ class RecordJob:
         Raises:
             TransientError: a parent could not be synced yet; the record waits and retries.
         """
+        return await self._resolve(self.flow.depends_on, source.values, source.key)
+
+    async def _resolve(
+        self, dependencies: Sequence[Dependency], source: Values, record_key: RecordKey
+    ) -> dict[str, object]:
         values: dict[str, object] = {}
-        for dep in self.flow.depends_on:
-            parent_id = source.values.get(dep.field)
+        for dep in dependencies:
+            parent_id = source.get(dep.field)
+            if dep.key is not None and parent_id:
+                parent_id = render_template(dep.key, {}, source)
             if not parent_id or parent_id == _EMPTY_GUID or self.parents is None:
                 continue
             parent = self.parents(dep.flow)
@@ -250,7 +282,7 @@ class RecordJob:
             if twin is None:
                 raise TransientError(
                     f"parent {parent_key} of flow {dep.flow!r} is not synced yet",
-                    record_key=str(source.key),
+                    record_key=str(record_key),
                 )
             if dep.target:
                 values[dep.target] = await self._twin_value(parent, twin, dep.value)
@@ -276,11 +308,14 @@ class RecordJob:
             if matched is not None:
                 return await self.update_pair(source, matched, None, overrides)
         parents = await self.resolve_parents(source)
+        lines = await self.map_lines(source)
         payload = {
             **self.mapper.map(source.values, for_create=True),
             **parents,
             **(overrides or {}),
         }
+        if self.flow.lines is not None and self.flow.lines.target is not None:
+            payload[self.flow.lines.target] = [values for _, values in lines]
         legal_entity = self.legal_entity(source)
         ident = render_key(
             self.flow.key.template, source=source.key, payload=payload, legal_entity=legal_entity
@@ -291,6 +326,7 @@ class RecordJob:
         if reserved.pending_key and reserved.state is LinkState.PENDING:
             ident = RecordKey.parse(reserved.pending_key).id
         created = await self.create(payload, ident)
+        await self.create_lines(created, lines, legal_entity)
         written_back = await self.write_back(source, created, legal_entity)
         base = jsonable(self.mapper.map(source.values))
         self.settle(
@@ -303,6 +339,67 @@ class RecordJob:
             legal_entity=legal_entity,
         )
         return JobOutcome("created", "", str(source.key), str(created.key), 1 + bool(written_back))
+
+    async def read_lines(self, source: Record) -> list[Record]:
+        """Runs before a create: the document's lines, from its child entity or embedded list."""
+        spec = self.flow.lines
+        if spec is None:
+            return []
+        if spec.entity is None or spec.parent_field is None:
+            embedded = source.values.get(spec.field) or []
+            if not isinstance(embedded, list):
+                raise MappingError(f"{spec.field} is not a list of lines", field=spec.field)
+            return [
+                Record(
+                    RecordKey(source.key.system, source.key.entity, f"{source.key.id}:{n}"),
+                    line,
+                    source.modified_on_utc,
+                )  # fmt: skip
+                for n, line in enumerate(embedded, 1)
+            ]
+        criteria = {spec.parent_field: source.key.id}
+        async with self.source.slot():
+            return list(await self.source.connector.search(spec.entity, criteria, limit=1000))
+
+    async def map_lines(self, source: Record) -> list[tuple[Record, dict[str, object]]]:
+        """Runs before a create: each line mapped, its parents synced and pointed at."""
+        spec = self.flow.lines
+        if spec is None:
+            return []
+        mapped = []
+        for line in await self.read_lines(source):
+            values = {
+                **self.mapper.map_line(line.values),
+                **await self._resolve(spec.depends_on, line.values, line.key),
+            }
+            mapped.append((line, values))
+        return mapped
+
+    async def create_lines(
+        self,
+        document: Record,
+        lines: Sequence[tuple[Record, dict[str, object]]],
+        legal_entity: str | None,
+    ) -> None:
+        """Runs after a create: lines kept as records of their own entity point at it."""
+        spec = self.flow.lines
+        if spec is None or spec.target_entity is None or spec.target_parent_field is None:
+            return
+        names = {"target_id": document.key.id, "target_key": str(document.key)}
+        parent = render_template(spec.target_parent_value, names, document.values)
+        for line, values in lines:
+            payload = {**values, spec.target_parent_field: parent}
+            key = None
+            if spec.target_key is not None:
+                fields = {**document.values, **payload}
+                key = render_key(
+                    spec.target_key, source=line.key, payload=fields, legal_entity=legal_entity
+                )
+            try:
+                async with self.target.slot():
+                    await self.target.connector.create(spec.target_entity, payload, key)
+            except AlreadyExistsError:
+                continue  # a retried create already wrote this line under its chosen key
 
     async def match(self, source: Record) -> Record | JobOutcome | None:
         """Runs before a first create: tiered matching against the target (ambiguous: review)."""

@@ -41,6 +41,8 @@ class Connection(TenantOwned, Base):
     base_url: Mapped[str] = mapped_column(String(500))
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     credentials_key_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Settings that are not secret (entity id, company time zone, CA file, limits).
+    options: Mapped[dict[str, Any] | None] = mapped_column(default=dict)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

@@ -1,0 +1,207 @@
+"""PageBinder: the Binder of a bulk run, one query or one transaction per page.
+
+A record job reserves, leases and binds one link at a time; a bulk page of hundreds of
+records does each of those as one statement or one commit for the whole page:
+
+- :meth:`PageBinder.links` reads the page's links (and who holds a lease on them);
+- :meth:`PageBinder.claim` inserts the PENDING links of the page's creates and takes a lease
+  on every link the page writes through, in one commit *before* any write, so a run that dies
+  mid-batch finds its reservations on retry;
+- :meth:`PageBinder.settle` stamps the links as linked with their snapshots and releases the
+  leases, in the caller's transaction (with the ledger, the record log and the checkpoint).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.engine.bulk_plan import Action, LinkRow, Planned
+from syncloom.engine.clock import Clock
+from syncloom.engine.flows import Side
+from syncloom.store.models import Link, LinkState
+
+__all__ = ["PageBinder", "Settled"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settled:
+    """A pair written (or found) by the run, ready to be bound."""
+
+    planned: Planned
+    link_id: int
+    crm_key: str
+    erp_key: str
+    crm_hash: str
+    erp_hash: str
+
+
+class PageBinder:
+    """Links of one flow of one tenant, handled a page at a time under a lease."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        tenant_id: int,
+        flow: str,
+        source_side: Side,
+        clock: Clock,
+        owner: str,
+        lease_ttl: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self._sessions = sessions
+        self.tenant_id = tenant_id
+        self.flow = flow
+        self.source_side = source_side
+        self._clock = clock
+        self.owner = owner
+        self.lease_ttl = lease_ttl
+
+    def _source_column(self) -> Any:
+        return Link.crm_key if self.source_side is Side.CRM else Link.erp_key
+
+    def _target_column(self) -> Any:
+        return Link.erp_key if self.source_side is Side.CRM else Link.crm_key
+
+    def _is_leased(self, link: Link, now: datetime) -> bool:
+        return (
+            link.lease_owner is not None
+            and link.lease_owner != self.owner
+            and link.lease_expires_at is not None
+            and link.lease_expires_at > now
+        )
+
+    def links(self, source_keys: Collection[str]) -> dict[str, LinkRow]:
+        """The links of ``source_keys`` (bound or reserved), by source key, in one query."""
+        if not source_keys:
+            return {}
+        column = self._source_column()
+        now = self._clock.now_utc()
+        query = Link.scoped(self.tenant_id).where(
+            Link.flow == self.flow, column.in_(list(source_keys))
+        )
+        with self._sessions() as session:
+            return {
+                getattr(link, _attr(self.source_side)): LinkRow(
+                    link.id,
+                    link.state,
+                    getattr(link, _attr(self.source_side.other)),
+                    link.pending_key,
+                    dict(link.base_snapshot) if link.base_snapshot else None,
+                    self._is_leased(link, now),
+                )
+                for link in session.scalars(query)
+            }
+
+    def taken(self, target_keys: Collection[str]) -> set[str]:
+        """Which of ``target_keys`` are already bound or reserved in this flow."""
+        if not target_keys:
+            return set()
+        keys = list(target_keys)
+        query = Link.scoped(self.tenant_id).where(
+            Link.flow == self.flow,
+            or_(self._target_column().in_(keys), Link.pending_key.in_(keys)),
+        )
+        with self._sessions() as session:
+            found: set[str] = set()
+            for link in session.scalars(query):
+                found.update(k for k in (link.crm_key, link.erp_key, link.pending_key) if k)
+            return found & set(keys)
+
+    def claim(self, planned: Sequence[Planned]) -> list[Planned]:
+        """Reserve and lease every writing record of the page, in one commit.
+
+        Returns:
+            The plan with link ids filled in; a record another worker holds turns into a skip.
+        """
+        try:
+            with self._sessions.begin() as session:
+                return [self._claim(session, item, nested=False) for item in planned]
+        except IntegrityError:
+            # A record job reserved one of these keys meanwhile: claim one by one instead.
+            with self._sessions.begin() as session:
+                return [self._claim(session, item, nested=True) for item in planned]
+
+    def _claim(self, session: Session, item: Planned, *, nested: bool) -> Planned:
+        if not item.writes:
+            return item
+        now = self._clock.now_utc()
+        lease = {"lease_owner": self.owner, "lease_expires_at": now + self.lease_ttl}
+        if item.link_id is not None:
+            taken = session.execute(
+                update(Link)
+                .where(
+                    Link.id == item.link_id,
+                    or_(
+                        Link.lease_owner.is_(None),
+                        Link.lease_owner == self.owner,
+                        Link.lease_expires_at <= now,
+                    ),
+                )
+                .values(**lease)
+            )
+            if getattr(taken, "rowcount", 1) == 0:
+                return _skip(item, "leased by a running job")
+            return item
+        link = Link(
+            tenant_id=self.tenant_id,
+            flow=self.flow,
+            pending_key=item.target_key,
+            state=LinkState.PENDING,
+            legal_entity=item.legal_entity,
+            **lease,
+        )
+        setattr(link, _attr(self.source_side), str(item.source.key))
+        if not nested:
+            session.add(link)
+            session.flush()
+            return dataclasses.replace(item, link_id=link.id)
+        try:
+            with session.begin_nested():
+                session.add(link)
+                session.flush()
+        except IntegrityError:
+            return _skip(item, "reserved by a running job")
+        return dataclasses.replace(item, link_id=link.id)
+
+    def settle(self, session: Session, settled: Iterable[Settled]) -> None:
+        """Stamp written pairs as linked and release their leases (caller's transaction)."""
+        by_id = {s.link_id: s for s in settled}
+        if not by_id:
+            return
+        now = self._clock.now_utc()
+        for link in session.scalars(Link.scoped(self.tenant_id).where(Link.id.in_(list(by_id)))):
+            done = by_id[link.id]
+            link.crm_key, link.erp_key = done.crm_key, done.erp_key
+            link.pending_key = None
+            link.state = LinkState.LINKED
+            link.base_snapshot = done.planned.base
+            link.crm_hash, link.erp_hash = done.crm_hash, done.erp_hash
+            link.legal_entity = done.planned.legal_entity or link.legal_entity
+            link.synced_at = now
+            link.lease_owner = None
+            link.lease_expires_at = None
+
+    def release(self, session: Session, link_ids: Collection[int]) -> None:
+        """Give up the leases of records the page did not finish (caller's transaction)."""
+        if link_ids:
+            session.execute(
+                update(Link)
+                .where(Link.id.in_(list(link_ids)), Link.lease_owner == self.owner)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+
+
+def _attr(side: Side) -> str:
+    return "crm_key" if side is Side.CRM else "erp_key"
+
+
+def _skip(item: Planned, reason: str) -> Planned:
+    return dataclasses.replace(item, action=Action.SKIP, reason=reason)

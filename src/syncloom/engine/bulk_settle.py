@@ -1,0 +1,257 @@
+"""PageSettler: everything a written page leaves in the database, in one transaction.
+
+After a page's writes, the links become linked (with their base snapshots), the write ledger
+learns what we wrote (so the pollers see our writes as echoes), the record log gets one entry
+per record, open dead letters of records that now synced close, failures become dead letters,
+and ambiguous matches and conflicts become review items. The caller commits all of it
+together with the page's checkpoint: a page is either wholly settled or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from syncloom.connectors.base import Record
+from syncloom.engine.bulk_binder import PageBinder, Settled
+from syncloom.engine.bulk_plan import Action, Planned
+from syncloom.engine.bulk_writer import PageWrites
+from syncloom.engine.clock import Clock
+from syncloom.engine.flows import FieldDirection, Side
+from syncloom.engine.hashing import hash_values
+from syncloom.engine.mapper import FieldMapMapper
+from syncloom.errors import SyncError, TransientError
+from syncloom.store.models import (
+    DeadLetter,
+    DeadLetterStatus,
+    RecordLogEntry,
+    ReviewItem,
+    ReviewStatus,
+    WriteLedgerEntry,
+)
+
+__all__ = ["PageSettler"]
+
+
+class PageSettler:
+    """Settles pages of one flow of one tenant."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: int,
+        flow: str,
+        source_side: Side,
+        mapper: FieldMapMapper,
+        binder: PageBinder,
+        clock: Clock,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.flow = flow
+        self.source_side = source_side
+        self.mapper = mapper
+        self.binder = binder
+        self._clock = clock
+
+    def settle(
+        self, session: Session, planned: Sequence[Planned], writes: PageWrites, run_id: int | None
+    ) -> Counter[str]:
+        """Write the page's outcome inside ``session``; returns its counts."""
+        counts: Counter[str] = Counter()
+        settled: list[Settled] = []
+        for i, item in enumerate(planned):
+            error = writes.failures.get(i)
+            if item.writes and error is None and i in writes.targets:
+                source = writes.sources.get(i, item.source)
+                settled.append(self._settled(item, source, writes.targets[i]))
+                counts[item.log_action] += 1
+            elif error is not None:
+                counts["deferred" if isinstance(error, TransientError) else "failed"] += 1
+            elif item.action is Action.FAILED:
+                counts["failed"] += 1
+            else:
+                counts[_skip_count(item)] += 1
+        self.binder.settle(session, settled)
+        self._remember(session, settled, writes, planned)
+        self._log(session, planned, writes, run_id)
+        self._resolve(session, [str(s.planned.source.key) for s in settled])
+        self._park(session, planned, writes)
+        self._review(session, [p for p in planned if p.action is Action.REVIEW])
+        unfinished = [
+            p.link_id for i, p in enumerate(planned) if i in writes.failures and p.link_id
+        ]
+        self.binder.release(session, [i for i in unfinished if i is not None])
+        return counts
+
+    def _settled(self, item: Planned, source: Record, target: Record) -> Settled:
+        crm, erp = (source, target) if self.source_side is Side.CRM else (target, source)
+        assert item.link_id is not None
+        return Settled(
+            item, item.link_id, str(crm.key), str(erp.key), hash_values(crm.values),
+            hash_values(erp.values),
+        )  # fmt: skip
+
+    def fingerprint(self, record: Record, *, is_source: bool) -> str:
+        """The hash of what this flow reads from ``record``, as the record job computes it."""
+        if is_source:
+            return hash_values(self.mapper.map(record.values))
+        fields = self.mapper.fields(FieldDirection.TO_TARGET)
+        return hash_values({k: v for k, v in record.values.items() if k in fields})
+
+    def _remember(
+        self,
+        session: Session,
+        settled: Sequence[Settled],
+        writes: PageWrites,
+        planned: Sequence[Planned],
+    ) -> None:
+        hashes: dict[str, str] = {}
+        index = {id(p): i for i, p in enumerate(planned)}
+        for done in settled:
+            i = index[id(done.planned)]
+            source = writes.sources.get(i, done.planned.source)
+            target = writes.targets[i]
+            for record, is_source in ((target, False), (source, True)):
+                hashes[str(record.key)] = self.fingerprint(record, is_source=is_source)
+                stamp = hash_values({"modified_on": record.modified_on_utc})
+                hashes[str(record.key) + "@"] = stamp
+        self._upsert_ledger(session, hashes)
+
+    def _upsert_ledger(self, session: Session, hashes: Mapping[str, str]) -> None:
+        if not hashes:
+            return
+        now = self._clock.now_utc()
+        query = WriteLedgerEntry.scoped(self.tenant_id).where(
+            WriteLedgerEntry.record_key.in_(list(hashes))
+        )
+        rows = {row.record_key: row for row in session.scalars(query)}
+        for key, values_hash in hashes.items():
+            row = rows.get(key)
+            if row is None:
+                row = WriteLedgerEntry(
+                    tenant_id=self.tenant_id,
+                    system=key.split(":", 1)[0],
+                    record_key=key,
+                    values_hash=values_hash,
+                )
+                session.add(row)
+            row.values_hash = values_hash
+            row.written_at = now
+
+    def _log(
+        self,
+        session: Session,
+        planned: Sequence[Planned],
+        writes: PageWrites,
+        run_id: int | None,
+    ) -> None:
+        for i, item in enumerate(planned):
+            error = writes.failures.get(i)
+            if item.action is Action.SKIP:
+                continue
+            if error is not None or item.action is Action.FAILED:
+                action, text = "failed", _error_text(error) if error else item.reason
+            elif item.action is Action.REVIEW:
+                action, text = "review", item.reason
+            else:
+                action, text = item.log_action, None
+            session.add(
+                RecordLogEntry(
+                    tenant_id=self.tenant_id,
+                    flow=self.flow,
+                    record_key=str(item.source.key),
+                    action=action,
+                    diff=item.diff,
+                    error=text,
+                    run_id=run_id,
+                )
+            )
+
+    def _resolve(self, session: Session, keys: Sequence[str]) -> None:
+        if keys:
+            session.execute(
+                update(DeadLetter)
+                .where(
+                    DeadLetter.tenant_id == self.tenant_id,
+                    DeadLetter.flow == self.flow,
+                    DeadLetter.record_key.in_(list(keys)),
+                    DeadLetter.status == DeadLetterStatus.OPEN,
+                )
+                .values(status=DeadLetterStatus.RESOLVED, closed_at=self._clock.now_utc())
+            )
+
+    def _park(self, session: Session, planned: Sequence[Planned], writes: PageWrites) -> None:
+        parked: dict[str, tuple[str, str]] = {}
+        for i, item in enumerate(planned):
+            error = writes.failures.get(i)
+            if isinstance(error, TransientError):
+                continue  # the reservation stays; the next run retries it
+            if error is not None:
+                parked[str(item.source.key)] = (type(error).__name__, str(error))
+            elif item.action is Action.FAILED:
+                parked[str(item.source.key)] = ("MappingError", item.reason)
+        if not parked:
+            return
+        query = DeadLetter.scoped(self.tenant_id).where(
+            DeadLetter.flow == self.flow,
+            DeadLetter.record_key.in_(list(parked)),
+            DeadLetter.status == DeadLetterStatus.OPEN,
+        )
+        letters = {row.record_key: row for row in session.scalars(query)}
+        for key, (error_class, text) in parked.items():
+            letter = letters.get(key)
+            if letter is None:
+                letter = DeadLetter(tenant_id=self.tenant_id, flow=self.flow, record_key=key)
+                session.add(letter)
+            else:
+                letter.attempts += 1
+            letter.payload = {"key": key, "reason": "bulk run"}
+            letter.error_class, letter.error_text = error_class, text
+
+    def _review(self, session: Session, items: Sequence[Planned]) -> None:
+        if not items:
+            return
+        keys = [str(p.source.key) for p in items]
+        query = ReviewItem.scoped(self.tenant_id).where(
+            ReviewItem.flow == self.flow,
+            ReviewItem.record_key.in_(keys),
+            ReviewItem.status == ReviewStatus.OPEN,
+        )
+        open_keys = {row.record_key for row in session.scalars(query)}
+        for item in items:
+            if str(item.source.key) in open_keys:
+                continue
+            kind = "ambiguous_match" if item.candidates else "conflict"
+            details = {"reason": item.reason, "candidates": list(item.candidates)}
+            if item.diff:
+                details["diff"] = item.diff
+            session.add(
+                ReviewItem(
+                    tenant_id=self.tenant_id,
+                    flow=self.flow,
+                    record_key=str(item.source.key),
+                    kind=kind,
+                    details=details,
+                )
+            )
+
+
+_SKIPS = {
+    "already linked": "skipped_linked",
+    "filtered out": "skipped_filtered",
+    "twin deleted": "skipped_twin_gone",
+    "twin missing": "skipped_twin_gone",
+}
+
+
+def _skip_count(item: Planned) -> str:
+    if item.action is Action.REVIEW:
+        return "review"
+    return _SKIPS.get(item.reason, "skipped_busy")
+
+
+def _error_text(error: SyncError) -> str:
+    return f"{type(error).__name__}: {error}"

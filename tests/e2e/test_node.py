@@ -1,0 +1,100 @@
+"""The whole node: polls enqueue durable record jobs on the runtime; retries and dead letters."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncloom.engine.jobs import replay_dead_letter
+from syncloom.store.models import DeadLetter, DeadLetterStatus, Link, LinkState
+from tests.e2e.node_world import node_world, wait_for
+from tests.e2e.world import flow_document
+
+pytestmark = pytest.mark.e2e
+
+STATUS_FLOW = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+      - {source: Web, target: STATUS}
+"""
+
+
+def _linked(w) -> int:
+    with w.node.sessions() as session:
+        return session.query(Link).filter_by(state=LinkState.LINKED).count()
+
+
+def _open_letters(w) -> list[DeadLetter]:
+    return list(w.inst.dead_letters.list(status=DeadLetterStatus.OPEN))
+
+
+def test_poll_syncs_every_account_once_and_the_next_poll_writes_nothing(tmp_path):
+    with node_world(tmp_path, flow_document(), records=4) as w:
+        report = w.node.poll_now(w.tenant_id, "accounts").result(60)
+        assert report["enqueued"] >= 4
+        wait_for(lambda: _linked(w) >= report["enqueued"], what="every account linked")
+        log = w.inst.log.actions("accounts")
+        assert log.count("created") == report["enqueued"]
+        versions = {
+            k: w.run(w.erp().get("CUSTOMER", k)).version
+            for k in w.run(_keys(w.erp(), "CUSTOMER"))
+            if k.startswith("SL")
+        }
+        # The write-backs changed the accounts: the next poll sees them, and skips them.
+        second = w.node.poll_now(w.tenant_id, "accounts").result(60)
+        wait_for(
+            lambda: w.inst.log.actions("accounts").count("skipped") >= second["enqueued"],
+            what="echo skips",
+        )
+        assert "updated" not in w.inst.log.actions("accounts")
+        for key, version in versions.items():
+            assert w.run(w.erp().get("CUSTOMER", key)).version == version
+
+
+def test_permanent_error_dead_letters_then_edit_replay_and_auto_close(tmp_path):
+    with node_world(tmp_path, STATUS_FLOW, records=2) as w:
+        accounts = w.run(_keys(w.crm(), "Account"))
+        for key in accounts:
+            w.run(w.crm().update("Account", key, {"Web": "bogus"}))
+        w.node.poll_now(w.tenant_id, "accounts").result(60)
+        letters = wait_for(
+            lambda: len(_open_letters(w)) >= 2 and _open_letters(w), what="dead letters"
+        )
+        first, second = letters[0], letters[1]
+        assert first.error_class == "ValidationError"
+        assert "Invalid value 'bogus' for field STATUS" in first.error_text
+        # Edit and replay the first: the override wins and the record syncs.
+        w.inst.dead_letters.edit(first.id, {"STATUS": "active"})
+        assert w.node.runtime is not None
+        replay_dead_letter(w.node.runtime, w.tenant_id, first.id)
+        wait_for(lambda: _linked(w) >= 1, what="replayed record linked")
+        # Fix the second at the source: the newer version syncs and closes its dead letter.
+        second_key = second.record_key.rsplit(":", 1)[1]
+        w.run(w.crm().update("Account", second_key, {"Web": "active"}))
+        w.node.poll_now(w.tenant_id, "accounts").result(60)
+        wait_for(
+            lambda: w.inst.dead_letters.list(status=DeadLetterStatus.RESOLVED),
+            what="auto-closed dead letter",
+        )
+        assert _open_letters(w) == []
+
+
+def test_429_storm_and_5xx_bursts_complete_without_dead_letters(tmp_path):
+    with node_world(tmp_path, flow_document(), records=4) as w:
+        w.erp_sim.set_faults(retry_after_s=1)
+        w.erp_sim.script_faults(["429", "503", "429", "500", "ok", "429", "502"])
+        report = w.node.poll_now(w.tenant_id, "accounts").result(60)
+        wait_for(lambda: _linked(w) >= report["enqueued"], timeout_s=120, what="all linked")
+        assert _open_letters(w) == []
+        injected = w.erp_sim.stats()["faults_injected"]
+        assert injected.get("429", 0) >= 3
+        stats = w.inst.governors["erp"].stats()
+        assert stats.factor < 1.0 or stats.day_count > 0  # the governor saw the storm
+
+
+async def _keys(connector, entity):
+    return [k async for page in connector.iter_keys(entity) for k in page]
