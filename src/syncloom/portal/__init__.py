@@ -8,7 +8,7 @@ Example::
 
 from __future__ import annotations
 
-from syncloom.portal.app import create_app, deps_from_settings, serve
+from syncloom.portal.app import create_app, deps_from_settings, serve, start
 from syncloom.portal.control import DetachedEngine, EngineControl
 from syncloom.portal.deps import PortalDeps
 
@@ -19,4 +19,5 @@ __all__ = [
     "create_app",
     "deps_from_settings",
     "serve",
+    "start",
 ]

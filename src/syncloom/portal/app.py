@@ -22,8 +22,9 @@ from syncloom.portal.problems import install_handlers
 from syncloom.portal.rendering import HERE, render
 from syncloom.portal.routes import include_routes
 from syncloom.settings import Settings
+from syncloom.vault import Vault
 
-__all__ = ["create_app", "deps_from_settings", "serve"]
+__all__ = ["create_app", "deps_from_settings", "serve", "start"]
 
 
 def deps_from_settings(settings: Settings, *, engine: EngineControl | None = None) -> PortalDeps:
@@ -130,3 +131,22 @@ def serve(
     app = config if isinstance(config, FastAPI) else create_app(config, engine=engine)
     uvicorn_options.setdefault("log_level", "warning")
     uvicorn.run(app, host=host, port=port, **uvicorn_options)
+
+
+def start(
+    settings: Settings, vault: Vault, *, engine: EngineControl | None = None
+) -> Callable[[], None]:
+    """Start the portal in the background on ``settings.web_host:web_port``; return a stopper.
+
+    This is how ``syncloom run`` starts the portal next to the runtime, with the vault it has
+    already opened and checked.
+
+    Raises:
+        ConfigError: the port is taken or the server did not come up.
+    """
+    from syncloom.portal.server import PortalServer
+    from syncloom.store.db import make_engine, session_factory
+
+    deps = PortalDeps(sessions=session_factory(make_engine(settings.database_url)), vault=vault)
+    server = PortalServer(create_app(deps, engine=engine), settings.web_host, settings.web_port)
+    return server.start().stop
