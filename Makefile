@@ -18,8 +18,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/syncloom demo
 
+# Browser tests run in a process of their own: Playwright's sync API keeps an event loop
+# running in the main thread, which the asyncio tests cannot share.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m browser $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e and not browser and not slow" $(PYTEST_ARGS)

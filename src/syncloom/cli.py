@@ -407,3 +407,12 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _register_commands() -> None:
+    from syncloom.commands import register
+
+    register(app)
+
+
+_register_commands()

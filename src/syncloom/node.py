@@ -148,7 +148,7 @@ class Node:
                     context=f"{tenant_id}:{flow.name}",
                 )
 
-    def poll_now(self, tenant_id: int, flow: str) -> JobHandle[dict[str, int]]:
+    def poll_now(self, tenant_id: int, flow: str) -> JobHandle[dict[str, Any]]:
         """Poll one flow now, in the background; returns the run's handle."""
         if self.runtime is None:
             raise ConfigError("start the node before polling")

@@ -155,7 +155,7 @@ class Installation:
     def attach(
         self,
         transaction: Callable[[], AbstractContextManager[Tx]],
-        enqueue: Callable[[Tx, str, Record], None],
+        enqueue: Callable[[Tx, str, Record], str | None],
     ) -> None:
         """Give every flow a Poller per side it reads (both sides when it syncs both ways).
 
@@ -176,10 +176,10 @@ class Installation:
         flow: str,
         side: FlowSide,
         transaction: Callable[[], AbstractContextManager[Tx]],
-        enqueue: Callable[[Tx, str, Record], None],
+        enqueue: Callable[[Tx, str, Record], str | None],
     ) -> Poller:
-        def enqueue_record(tx: Tx, record: Record) -> None:
-            enqueue(tx, flow, record)
+        def enqueue_record(tx: Tx, record: Record) -> str | None:
+            return enqueue(tx, flow, record)
 
         return Poller(
             flow=flow,

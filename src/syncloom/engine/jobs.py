@@ -42,8 +42,8 @@ def install(inst: Installation, runtime: Runtime) -> None:
     """Make ``inst`` the live installation of its tenant in this process, with its pollers."""
     _INSTALLATIONS[inst.tenant_id] = inst
 
-    def enqueue(tx: Tx, flow: str, record: Record) -> None:
-        enqueue_record(tx, inst, flow, record.key, record.modified_on_utc.isoformat())
+    def enqueue(tx: Tx, flow: str, record: Record) -> str:
+        return enqueue_record(tx, inst, flow, record.key, record.modified_on_utc.isoformat())
 
     inst.attach(runtime.transaction, enqueue)
 
@@ -177,19 +177,20 @@ def _park(
 
 
 @durable_workflow(name="syncloom.poll_flow")
-def poll_flow(tenant_id: int, flow: str) -> dict[str, int]:
+def poll_flow(tenant_id: int, flow: str) -> dict[str, Any]:
     """Poll every side of one flow once and enqueue what changed."""
     return _poll(tenant_id, flow)
 
 
 @durable_step(name="syncloom.poll_flow.poll")
-def _poll(tenant_id: int, flow: str) -> dict[str, int]:
+def _poll(tenant_id: int, flow: str) -> dict[str, Any]:
     inst = installation(tenant_id)
     reports = inst.bridge.run(inst.unit(flow).poll())
     return {
         "pages": sum(r.pages for r in reports),
         "read": sum(r.read for r in reports),
         "enqueued": sum(r.enqueued for r in reports),
+        "job_ids": [job for r in reports for job in r.job_ids],
     }
 
 

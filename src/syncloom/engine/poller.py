@@ -50,6 +50,7 @@ class PollReport:
     read: int
     enqueued: int
     watermark: Watermark
+    job_ids: tuple[str, ...] = ()
 
 
 class Poller:
@@ -69,7 +70,7 @@ class Poller:
         side: FlowSide,
         store: WatermarkStore,
         transaction: Callable[[], AbstractContextManager[Tx]],
-        enqueue: Callable[[Tx, Record], None],
+        enqueue: Callable[[Tx, Record], str | None],
         overlap: timedelta = timedelta(minutes=2),
         page_size: int = 500,
     ) -> None:
@@ -91,6 +92,7 @@ class Poller:
         since = mark.since(self.overlap)
         cursor: str | None = None
         pages = read = enqueued = 0
+        job_ids: list[str] = []
         while True:
             async with self.side.slot():
                 page = await self.side.connector.read_changes(
@@ -102,8 +104,10 @@ class Poller:
             with self.transaction() as tx:
                 self.store.save(tx.connection, self.flow, self.side.side.value, mark)
                 for record in fresh:
-                    self.enqueue(tx, record)
+                    job_id = self.enqueue(tx, record)
+                    if job_id:
+                        job_ids.append(job_id)
             pages, read, enqueued = pages + 1, read + len(records), enqueued + len(fresh)
             cursor = page.cursor
             if cursor is None:
-                return PollReport(pages, read, enqueued, mark)
+                return PollReport(pages, read, enqueued, mark, tuple(job_ids))

@@ -1,0 +1,18 @@
+"""The ``syncloom`` sub-commands that operate a running installation: flows, dlq, connections."""
+
+from __future__ import annotations
+
+import typer
+
+from syncloom.commands.connections import connections_app
+from syncloom.commands.dlq import dlq_app
+from syncloom.commands.flows import flows_app
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the operating sub-commands to the main command."""
+    app.add_typer(flows_app, name="flows")
+    app.add_typer(dlq_app, name="dlq")
+    app.add_typer(connections_app, name="connections")
