@@ -198,6 +198,18 @@ class PageBinder:
                 .values(lease_owner=None, lease_expires_at=None)
             )
 
+    def release_all(self, session: Session) -> None:
+        """Give up every lease this owner holds: its run ended (caller's transaction)."""
+        session.execute(
+            update(Link)
+            .where(
+                Link.tenant_id == self.tenant_id,
+                Link.flow == self.flow,
+                Link.lease_owner == self.owner,
+            )
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+
 
 def _attr(side: Side) -> str:
     return "crm_key" if side is Side.CRM else "erp_key"

@@ -77,8 +77,8 @@ class DryRunReport:
     def _add_review(self, item: Planned, source: str) -> None:
         if item.candidates:
             self.counts["ambiguous"] += 1
-            entry = {"source": source, "reason": item.reason, "candidates": list(item.candidates)}
-            self._keep(self.reviews, entry)
+            found: dict[str, Any] = {"source": source, "reason": item.reason}
+            self._keep(self.reviews, {**found, "candidates": list(item.candidates)})
             return
         self.counts["conflict"] += 1
         entry = {"source": source, "target": item.target_key, "reason": item.reason}

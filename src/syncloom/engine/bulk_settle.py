@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -225,7 +226,7 @@ class PageSettler:
             if str(item.source.key) in open_keys:
                 continue
             kind = "ambiguous_match" if item.candidates else "conflict"
-            details = {"reason": item.reason, "candidates": list(item.candidates)}
+            details: dict[str, Any] = {"reason": item.reason, "candidates": list(item.candidates)}
             if item.diff:
                 details["diff"] = item.diff
             session.add(

@@ -121,7 +121,7 @@ class PageWriter:
             "target_key": str(target.key),
             "legal_entity": item.legal_entity,
         }
-        values = {
+        values: dict[str, object] = {
             wb.field: render_template(wb.value, names, target.values) for wb in self.flow.writeback
         }
         if all(item.source.values.get(k) == v for k, v in values.items()):
@@ -144,6 +144,8 @@ class PageWriter:
     ) -> tuple[dict[int, Record], dict[int, SyncError]]:
         found: dict[int, Record] = {}
         failed: dict[int, SyncError] = {}
+        if not ops:
+            return found, failed
         size = await self._batch_size(side)
         for start in range(0, len(ops), size):
             chunk = ops[start : start + size]

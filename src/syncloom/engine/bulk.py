@@ -1,0 +1,329 @@
+"""BulkLoad: the initial load or a backfill of one flow, a page at a time.
+
+How do thousands of records get across without one workflow per record? The run reads the
+target once into a :class:`~syncloom.engine.bulk_index.TargetSnapshot`, then pages through the
+source's changes (all of them, or since a backfill date). Each page is planned against the
+snapshot (linked records skipped, twins matched, ambiguous matches left to review), its
+reservations and leases committed before any write, its creates and updates written in the
+target's batch size, its write-backs in the source's, and its links, ledger entries, record-log
+entries and checkpoint committed in one transaction. A page is the unit of durability: run
+under :mod:`syncloom.engine.bulk_jobs` each page is a durable step, and a run that dies
+resumes at the page after its last checkpoint. Rerunning a finished load writes nothing.
+
+Example::
+
+    load = BulkLoad.for_flow(installation, "accounts")
+    summary = await load.run(progress=print)
+    report = await load.dry_run()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.connectors.base import Record
+from syncloom.engine.bulk_binder import PageBinder
+from syncloom.engine.bulk_index import TargetSnapshot, prefetch_target
+from syncloom.engine.bulk_plan import Action, PagePlanner, Planned
+from syncloom.engine.bulk_report import DryRunReport
+from syncloom.engine.bulk_settle import PageSettler
+from syncloom.engine.bulk_writer import PageWriter
+from syncloom.engine.clock import Clock
+from syncloom.engine.flows import Flow
+from syncloom.engine.installation import Installation
+from syncloom.engine.mapper import FieldMapMapper
+from syncloom.engine.matcher import Matcher
+from syncloom.engine.record_job import FlowSide
+from syncloom.errors import ConfigError
+from syncloom.store.models import Run, RunKind, RunStatus
+
+__all__ = ["BulkLoad", "BulkProgress", "PageOutcome"]
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """Where a run stands after a page, for a progress bar."""
+
+    run_id: int | None
+    pages: int
+    read: int
+    counts: Mapping[str, int]
+    done: bool = False
+
+
+ProgressCallback = Callable[[BulkProgress], None]
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """One settled page: the cursor of the next one and what the page did."""
+
+    cursor: str | None
+    read: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the runtime's checkpoint."""
+        return {"cursor": self.cursor, "read": self.read, "counts": self.counts}
+
+
+class BulkLoad:
+    """A paged, resumable load of one flow's source records into its target."""
+
+    def __init__(
+        self,
+        *,
+        flow: Flow,
+        source: FlowSide,
+        target: FlowSide,
+        mapper: FieldMapMapper,
+        sessions: sessionmaker[Session],
+        tenant_id: int,
+        clock: Clock,
+        matcher: Matcher | None = None,
+        page_size: int = 500,
+        lease_ttl: timedelta = timedelta(minutes=10),
+        refresh_linked: bool = False,
+    ) -> None:
+        self.flow = flow
+        self.source = source
+        self.target = target
+        self.mapper = mapper
+        self.tenant_id = tenant_id
+        self.page_size = page_size
+        self.lease_ttl = lease_ttl
+        self.refresh_linked = refresh_linked
+        self._sessions = sessions
+        self._clock = clock
+        self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
+        self.writer = PageWriter(flow=flow, source=source, target=target)
+        self.snapshot: TargetSnapshot | None = None
+
+    @classmethod
+    def for_flow(cls, inst: Installation, flow: str, **options: Any) -> BulkLoad:
+        """The bulk load of one live flow, sharing its sides, budgets and mapper.
+
+        Raises:
+            ConfigError: the installation has no such flow.
+        """
+        job = inst.unit(flow).job
+        return cls(
+            flow=job.flow,
+            source=job.source,
+            target=job.target,
+            mapper=job.mapper,
+            sessions=inst.sessions,
+            tenant_id=inst.tenant_id,
+            clock=inst.clock,
+            matcher=job.matcher,
+            **options,
+        )
+
+    # -- the run ------------------------------------------------------------------------
+    async def run(
+        self,
+        *,
+        since: datetime | None = None,
+        progress: ProgressCallback | None = None,
+        run_id: int | None = None,
+    ) -> Run:
+        """Load every source record (modified at or after ``since``), page by page.
+
+        Args:
+            since: a backfill's start (UTC); ``None`` loads everything.
+            progress: called after each settled page (and once at the end).
+            run_id: an earlier run to resume at its checkpoint (see :meth:`resume`).
+
+        Returns:
+            The finished ``runs`` row (kind bulk or backfill, counts, status).
+
+        Raises:
+            SyncError: a page failed as a whole (a read or a batch call); the run is marked
+                failed and may be resumed.
+        """
+        if run_id is None:
+            run_id = self.start(since=since)
+        checkpoint = self.checkpoint(run_id)
+        cursor, pages = checkpoint.get("cursor"), int(checkpoint.get("pages", 0))
+        try:
+            while pages == 0 or cursor is not None:
+                outcome = await self.run_page(run_id, since, cursor)
+                cursor, pages = outcome.cursor, pages + 1
+                if progress is not None:
+                    progress(self.progress(run_id))
+        except BaseException as exc:
+            self.finish(run_id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        run = self.finish(run_id, RunStatus.SUCCEEDED)
+        if progress is not None:
+            progress(dataclasses.replace(self.progress(run_id), done=True))
+        return run
+
+    async def resume(self, run_id: int, progress: ProgressCallback | None = None) -> Run:
+        """Carry on a run that stopped (failed, or killed) from its last settled page."""
+        since = self.checkpoint(run_id).get("since")
+        when = datetime.fromisoformat(since) if since else None
+        with self._sessions.begin() as session:
+            self._run(session, run_id).status = RunStatus.RUNNING
+        return await self.run(since=when, progress=progress, run_id=run_id)
+
+    async def run_page(
+        self, run_id: int, since: datetime | None, cursor: str | None
+    ) -> PageOutcome:
+        """Read, plan, claim, write and settle one source page; the durable step of a run."""
+        snapshot = await self.prepare()
+        async with self.source.slot():
+            page = await self.source.connector.read_changes(
+                self.source.entity, since, cursor, self.page_size
+            )
+        binder = self._binder(run_id)
+        planned = binder.claim(self.plan(page.records, snapshot, binder))
+        writes = await self.writer.write(planned)
+        settler = PageSettler(
+            tenant_id=self.tenant_id,
+            flow=self.flow.name,
+            source_side=self.source.side,
+            mapper=self.mapper,
+            binder=binder,
+            clock=self._clock,
+        )
+        with self._sessions.begin() as session:
+            counts = settler.settle(session, planned, writes, run_id)
+            counts["read"] = len(page.records)
+            counts["writes"] = writes.target_ops + writes.source_ops
+            counts["calls"] = writes.calls
+            counts["written_back"] = writes.written_back
+            self._advance(session, run_id, page.cursor, counts)
+        for record in writes.targets.values():
+            snapshot.add(record)
+        return PageOutcome(page.cursor, len(page.records), dict(counts))
+
+    async def prepare(self) -> TargetSnapshot:
+        """Prefetch the target once per run (and once per process when resumed)."""
+        if self.snapshot is None:
+            self.snapshot = await prefetch_target(self.target, self.matcher)
+        return self.snapshot
+
+    def plan(
+        self, records: Sequence[Record], snapshot: TargetSnapshot, binder: PageBinder
+    ) -> list[Planned]:
+        """Plan a page: links read in one query, twins taken by other records sent to review."""
+        planner = PagePlanner(
+            flow=self.flow,
+            source=self.source,
+            target=self.target,
+            mapper=self.mapper,
+            snapshot=snapshot,
+            refresh_linked=self.refresh_linked,
+        )
+        planned = planner.plan(records, binder.links([str(r.key) for r in records]))
+        fresh = [p.target_key for p in planned if p.matched and p.link_id is None and p.target_key]
+        taken = binder.taken(fresh)
+        out: list[Planned] = []
+        for item in planned:
+            if item.matched and item.link_id is None and item.target_key in taken:
+                reason = f"matched {item.target_key}, which is linked to another record"
+                item = dataclasses.replace(item, action=Action.REVIEW, reason=reason)
+            elif item.matched and item.link_id is None:
+                taken.add(item.target_key or "")
+            out.append(item)
+        return out
+
+    # -- dry run ------------------------------------------------------------------------
+    async def dry_run(self, *, since: datetime | None = None, limit: int = 50) -> DryRunReport:
+        """Plan every page as a run would, and write nothing anywhere.
+
+        Args:
+            since: a backfill's start (UTC); ``None`` plans the whole source.
+            limit: how many examples each list of the report keeps.
+        """
+        snapshot = await self.prepare()
+        binder = self._binder(None)
+        report = DryRunReport(self.flow.name, limit=limit)
+        cursor: str | None = None
+        while True:
+            async with self.source.slot():
+                page = await self.source.connector.read_changes(
+                    self.source.entity, since, cursor, self.page_size
+                )
+            report.add(self.plan(page.records, snapshot, binder))
+            report.pages += 1
+            cursor = page.cursor
+            if cursor is None:
+                return report
+
+    # -- the runs row -------------------------------------------------------------------
+    def start(self, *, since: datetime | None = None, workflow_id: str | None = None) -> int:
+        """Open the ``runs`` row of a new run; returns its id."""
+        kind = RunKind.BACKFILL if since is not None else RunKind.BULK
+        checkpoint = {"since": since.isoformat() if since else None, "cursor": None, "pages": 0}
+        with self._sessions.begin() as session:
+            run = Run(
+                tenant_id=self.tenant_id,
+                flow=self.flow.name,
+                kind=kind,
+                status=RunStatus.RUNNING,
+                counts={"checkpoint": checkpoint},
+                workflow_id=workflow_id,
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def checkpoint(self, run_id: int) -> dict[str, Any]:
+        """The run's last settled position: ``since``, ``cursor`` and ``pages``."""
+        with self._sessions() as session:
+            return dict(self._run(session, run_id).counts.get("checkpoint") or {})
+
+    def progress(self, run_id: int) -> BulkProgress:
+        """The run's counts as a progress report."""
+        with self._sessions() as session:
+            counts = dict(self._run(session, run_id).counts)
+        checkpoint = counts.pop("checkpoint", {}) or {}
+        return BulkProgress(run_id, int(checkpoint.get("pages", 0)), counts.get("read", 0), counts)
+
+    def finish(self, run_id: int, status: RunStatus, error: str | None = None) -> Run:
+        """Close the run with its status (and error text), releasing every lease it holds."""
+        with self._sessions.begin() as session:
+            self._binder(run_id).release_all(session)
+            run = self._run(session, run_id)
+            run.status, run.error = status, error
+            run.finished_at = self._clock.now_utc()
+            session.flush()
+            session.expunge(run)
+            return run
+
+    def _advance(
+        self, session: Session, run_id: int, cursor: str | None, page: Counter[str]
+    ) -> None:
+        run = self._run(session, run_id)
+        counts: Counter[str] = Counter({k: v for k, v in run.counts.items() if k != "checkpoint"})
+        counts.update(page)
+        checkpoint = dict(run.counts.get("checkpoint") or {})
+        checkpoint["cursor"] = cursor
+        checkpoint["pages"] = int(checkpoint.get("pages", 0)) + 1
+        run.counts = {**counts, "checkpoint": checkpoint}
+
+    def _run(self, session: Session, run_id: int) -> Run:
+        run = session.get(Run, run_id)
+        if run is None or run.tenant_id != self.tenant_id or run.flow != self.flow.name:
+            raise ConfigError(f"no run {run_id} of flow {self.flow.name!r}")
+        return run
+
+    def _binder(self, run_id: int | None) -> PageBinder:
+        return PageBinder(
+            self._sessions,
+            tenant_id=self.tenant_id,
+            flow=self.flow.name,
+            source_side=self.source.side,
+            clock=self._clock,
+            owner=f"bulk:{run_id}",
+            lease_ttl=self.lease_ttl,
+        )
