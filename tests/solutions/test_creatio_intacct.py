@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -49,3 +51,189 @@ def test_new_account_becomes_customer_with_value_maps_and_id_written_back(tmp_pa
         assert customer.values["TAXID"] == account.values["UsrTaxRegistrationNumber"]
         reread = w.get(CRM, "Account", account.key.id)
         assert reread.values["UsrErpCustomerId"] == customer.key.id
+
+
+def test_seeded_account_matches_its_customer_and_an_intacct_edit_travels_back(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        account = w.get(CRM, "Account", seed_id("Account", 3))
+        outcome = w.sync("accounts_customers", account.key)
+        assert outcome.action in {"matched", "matched_updated"}
+        assert outcome.target_key == "intacct:CUSTOMER:C00003"
+        assert len(w.search(ERP, "CUSTOMER", NAME=account.values["Name"])) == 1
+        w.run(w.erp(ERP).update("CUSTOMER", "C00003", {"TERMNAME": "N10", "CURRENCY": "GBP"}))
+        back = w.sync("accounts_customers", RecordKey("intacct", "CUSTOMER", "C00003"))
+        assert back.action == "updated"
+        reread = w.get(CRM, "Account", account.key.id)
+        assert reread.values["UsrPaymentTerms"] == "Net10"
+        assert reread.values["UsrCurrencyId"] == seed_id("Currency", "GBP")
+
+
+def test_supplier_account_becomes_vendor_and_customer_flow_skips_it(tmp_path):
+    supplier = seed_id("AccountType", "Supplier")
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        account = _new_account(w, TypeId=supplier)
+        assert w.sync("accounts_customers", account.key).action == "skipped"
+        outcome = w.sync("accounts_vendors", account.key)
+        assert outcome.action == "created"
+        vendor = w.get(ERP, "VENDOR", RecordKey.parse(outcome.target_key).id)
+        assert vendor.values["NAME"] == account.values["Name"]
+        assert vendor.values["CURRENCY"] == "EUR"
+        assert vendor.values["TERMNAME"] == "N60"
+
+
+def test_contact_syncs_its_account_first_and_names_the_customer(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        account = _new_account(w)
+        ident = str(uuid.uuid4())
+        contact = w.run(
+            w.crm.create(
+                "Contact",
+                {
+                    "Name": "Greta Solution",
+                    "GivenName": "Greta",
+                    "Surname": "Solution",
+                    "Email": f"greta.{ident[:6]}@solution.example.com",
+                    "AccountId": account.key.id,
+                },
+                ident,
+            )
+        )
+        outcome = w.sync("contacts", contact.key)
+        assert outcome.action == "created"
+        erp_contact = w.get(ERP, "CONTACT", RecordKey.parse(outcome.target_key).id)
+        assert erp_contact.values["COMPANYNAME"] == account.values["Name"]
+        assert erp_contact.values["EMAIL1"] == contact.values["Email"]
+        assert w.get(CRM, "Account", account.key.id).values["UsrErpCustomerId"]
+
+
+def test_seeded_contact_matches_by_email_on_first_load(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        contact = w.get(CRM, "Contact", seed_id("Contact", 1))
+        outcome = w.sync("contacts", contact.key)
+        assert outcome.action in {"matched", "matched_updated"}
+        matched = w.get(ERP, "CONTACT", RecordKey.parse(outcome.target_key).id)
+        assert matched.values["EMAIL1"] == contact.values["Email"]
+
+
+def test_contact_as_employee_option(tmp_path):
+    document = load_solution("creatio_intacct", contact_target="employee")
+    with world(tmp_path, document, ERP) as w:
+        contact = w.get(CRM, "Contact", seed_id("Contact", 2))
+        outcome = w.sync("contacts_employees", contact.key)
+        assert outcome.action == "created"
+        employee = w.get(ERP, "EMPLOYEE", RecordKey.parse(outcome.target_key).id)
+        assert employee.values["CONTACT.LASTNAME"] == contact.values["Surname"]
+        assert employee.values["TITLE"] == contact.values["JobTitle"]
+
+
+def _new_product(w, code):
+    return w.run(
+        w.crm.create(
+            "Product",
+            {
+                "Name": f"Consulting day {code}",
+                "Code": code,
+                "CurrencyId": seed_id("Currency", "USD"),
+                "Price": Decimal("950.00"),
+                "UsrUnit": "day",
+            },
+            str(uuid.uuid4()),
+        )
+    )
+
+
+def test_product_becomes_item_keyed_by_code(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        product = _new_product(w, "SVC-100")
+        outcome = w.sync("products_items", product.key)
+        assert outcome.action == "created"
+        assert outcome.target_key == "intacct:ITEM:SVC-100"
+        item = w.get(ERP, "ITEM", "SVC-100")
+        assert item.values["BASEPRICE"] == Decimal("950.00")
+        assert item.values["ITEMTYPE"] == "Non-Inventory"
+        assert w.get(CRM, "Product", product.key.id).values["UsrErpItemId"] == "SVC-100"
+
+
+def test_product_as_gl_account_option(tmp_path):
+    document = load_solution("creatio_intacct", product_target="gl_account")
+    with world(tmp_path, document, ERP) as w:
+        product = _new_product(w, "4100")
+        outcome = w.sync("products_gl_accounts", product.key)
+        assert outcome.action == "created"
+        account = w.get(ERP, "GLACCOUNT", "4100")
+        assert account.values["TITLE"] == product.values["Name"]
+
+
+def _win_seeded_opportunity(w, company=5, **values):
+    opportunity = w.get(CRM, "Opportunity", seed_id("Opportunity", company))
+    return w.run(w.crm.update("Opportunity", opportunity.key.id, {"StageId": WON, **values}))
+
+
+def _rows(w, name, **where):
+    from syncloom.simulators.intacct.entities import OBJECTS
+
+    store = w.simulators[ERP].app.store
+    return [r for r in store.all(OBJECTS[name]) if all(r.get(k) == v for k, v in where.items())]
+
+
+def test_won_opportunity_becomes_invoice_with_product_lines_and_dimensions(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        proposal = w.get(CRM, "Opportunity", seed_id("Opportunity", 5))
+        assert w.sync("opportunities_invoices", proposal.key).action == "skipped"
+        # A US customer billed in euros: the document carries its own currency.
+        opportunity = _win_seeded_opportunity(w, UsrCurrencyId=seed_id("Currency", "EUR"))
+        outcome = w.sync("opportunities_invoices", opportunity.key)
+        assert outcome.action == "created"
+        invoice = w.get(ERP, "ARINVOICE", RecordKey.parse(outcome.target_key).id)
+        assert invoice.values["CUSTOMERID"] == "C00005"
+        assert invoice.values["CURRENCY"] == "EUR"
+        assert invoice.values["BASECURR"] == "USD"
+        assert invoice.values["EXTERNALID"] == opportunity.key.id
+        lines = _rows(w, "ARINVOICEITEM", RECORDKEY=invoice.key.id)
+        assert len(lines) == 1
+        (interest,) = w.search(CRM, "OpportunityProductInterest", OpportunityId=opportunity.key.id)
+        product = w.get(CRM, "Product", interest.values["ProductId"])
+        assert lines[0]["ITEMID"] == product.values["Code"]
+        assert lines[0]["ACCOUNTNO"] == "4000"
+        assert lines[0]["DEPARTMENTID"] == "SALES"
+        assert Decimal(lines[0]["TRX_AMOUNT"]) == interest.values["Amount"]
+        assert w.get(CRM, "Opportunity", opportunity.key.id).values["UsrErpQuotationId"]
+
+
+def test_won_opportunity_as_sales_order_option(tmp_path):
+    document = load_solution("creatio_intacct", opportunity_target="sales_order")
+    with world(tmp_path, document, ERP) as w:
+        opportunity = _win_seeded_opportunity(w, company=10)
+        outcome = w.sync("opportunities_sales_orders", opportunity.key)
+        assert outcome.action == "created"
+        docid = RecordKey.parse(outcome.target_key).id
+        assert docid.startswith("Sales Order-SL")
+        order = w.get(ERP, "SODOCUMENT", docid)
+        assert order.values["CUSTVENDID"] == "C00010"
+        (line,) = _rows(w, "SODOCUMENTENTRY", DOCHDRID=docid)
+        (interest,) = w.search(CRM, "OpportunityProductInterest", OpportunityId=opportunity.key.id)
+        assert Decimal(line["QUANTITY"]) == interest.values["Quantity"]
+        assert Decimal(line["PRICE"]) == interest.values["Price"]
+
+
+def test_intacct_payment_becomes_activity_on_the_account(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        payment = w.run(
+            w.erp(ERP).create(
+                "ARPYMT",
+                {
+                    "CUSTOMERID": "C00003",
+                    "PAYMENTMETHOD": "Check",
+                    "TRX_TOTALENTERED": Decimal("1250.00"),
+                    "RECEIPTDATE": date(2026, 3, 2),
+                    "DOCNUMBER": "CHK-1001",
+                },
+            )
+        )
+        outcome = w.sync("payments_activities", payment.key)
+        assert outcome.action == "created"
+        activity = w.get(CRM, "Activity", RecordKey.parse(outcome.target_key).id)
+        assert activity.values["AccountId"] == seed_id("Account", 3)
+        assert "1250" in activity.values["Title"]
+        assert "Check" in activity.values["DetailedResult"]
+        assert activity.values["StartDate"].date() == date(2026, 3, 2)
