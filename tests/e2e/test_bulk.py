@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from syncloom.connectors.base import Op, OpKind
@@ -193,3 +195,55 @@ def test_ambiguous_match_goes_to_review_and_is_never_created(tmp_path):
         w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run())
         with w.sessions() as session:
             assert session.query(ReviewItem).count() == 1
+
+
+def _dump(handle) -> object:
+    response = httpx.get(f"{handle.base_url}/_sim/dump", verify=handle.verify)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_dry_run_reports_creates_matches_and_diffs_and_writes_nothing(tmp_path):
+    with world(tmp_path, BULK_FLOW, records=SHARED) as w:
+        _seed(w)
+        w.run(w.erp.update("CUSTOMER", "C00003", {"NAME": "Renamed In ERP"}))
+        before = _dump(w.erp_sim), _dump(w.crm_sim)
+        report = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).dry_run(limit=10))
+        assert (_dump(w.erp_sim), _dump(w.crm_sim)) == before
+        with w.sessions() as session:
+            assert session.query(Link).count() == 0
+            assert session.query(Run).count() == 0
+        assert report.counts["create"] == NEW
+        assert report.counts["match"] == SHARED
+        assert report.counts["update"] == 1
+        assert len(report.creates) == 10
+        assert report.samples[0]["NAME"].startswith("Bulk Prospect")
+        (update,) = report.updates
+        assert update["target"] == "intacct:CUSTOMER:C00003"
+        assert update["diff"]["NAME"]["erp"] == "Renamed In ERP"
+        assert update["to_target"]["NAME"] != "Renamed In ERP"
+        assert report.as_dict()["counts"]["create"] == NEW
+
+
+def test_records_leased_by_another_worker_are_skipped_until_the_lease_ends(tmp_path):
+    with world(tmp_path, BULK_FLOW, records=SHARED) as w:
+        _seed(w)
+        load = BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE)
+        w.run(load.run())
+        accounts = w.run(_all(w.crm, "Account"))
+        target = next(link for link in _links(w) if "SL" in link.erp_key)
+        with w.sessions.begin() as session:
+            link = session.get(Link, target.id)
+            link.state = LinkState.PENDING
+            link.pending_key, link.erp_key = link.erp_key, None
+            link.lease_owner = "record-job:7"
+            link.lease_expires_at = w.inst.clock.now_utc() + timedelta(minutes=5)
+        run = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run())
+        assert run.counts["skipped_busy"] == 1
+        assert run.counts["writes"] == 0
+        with w.sessions.begin() as session:
+            session.get(Link, target.id).lease_expires_at = w.inst.clock.now_utc()
+        run = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run())
+        assert run.counts["matched"] == 1  # its reserved key exists: found and bound
+        assert len(accounts) == SHARED + NEW
+        _assert_each_account_once(w)

@@ -52,6 +52,7 @@ __all__ = [
     "MatchTier",
     "Normaliser",
     "Problem",
+    "ReconcileRules",
     "Routing",
     "Schedule",
     "Side",
@@ -353,6 +354,16 @@ class Inactivate(_Model):
     value: str | bool | int = False
 
 
+class ReconcileRules(_Model):
+    """What a reconciliation of the flow compares beyond keys and linked values.
+
+    ``sum`` names target fields whose totals must agree on both sides (``[CREDITLIMIT]``);
+    the source's total is taken over the same field of its mapped view.
+    """
+
+    sum: tuple[str, ...] = ()
+
+
 class Flow(_Model):
     """The configured sync of one entity pair."""
 
@@ -375,6 +386,7 @@ class Flow(_Model):
     writeback: tuple[WriteBack, ...] = ()
     inactivate: Inactivate | None = None
     lines: Lines | None = None
+    reconcile: ReconcileRules = ReconcileRules()
 
     @property
     def source_side(self) -> Side:
