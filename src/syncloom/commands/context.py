@@ -36,7 +36,15 @@ def errors() -> Iterator[None]:
     try:
         yield
     except SyncError as exc:
-        raise fail(str(exc).splitlines()[0]) from None
+        raise fail(one_line(exc)) from None
+
+
+def one_line(exc: SyncError) -> str:
+    """The error on one line; a flow document's problems joined, each with its path."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return f"flow document has {len(problems)} problem(s): " + "; ".join(map(str, problems))
+    return str(exc).splitlines()[0]
 
 
 @dataclass
