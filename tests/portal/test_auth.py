@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from syncloom.engine.clock import FrozenClock
+from syncloom.portal.throttle import LoginThrottle
 from syncloom.store import Accounts, AuditLog
 from syncloom.store.models import User
 from tests.portal.fixtures import PASSWORD, World, csrf_of, sign_in
@@ -161,3 +165,29 @@ def test_a_new_password_ends_older_sessions(world: World, client: TestClient, ad
 
 def test_header_names_the_tenant(client: TestClient, admin: str) -> None:
     assert "Acme · admin@acme.test (admin)" in client.get("/").text
+
+
+def test_one_address_guessing_many_accounts_is_throttled(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    statuses = [
+        client.post(
+            "/login", data={"email": f"u{n}@acme.test", "password": "x", "csrf_token": token}
+        ).status_code
+        for n in range(21)
+    ]
+    assert statuses == [401] * 20 + [429]
+
+
+def test_throttle_forgets_failures_after_the_window(world: World, client: TestClient) -> None:
+    clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+    world.deps.throttle = LoginThrottle(clock, limit=2)
+    token = csrf_of(client.get("/login").text)
+    form = {"email": "admin@acme.test", "password": "x", "csrf_token": token}
+    assert [client.post("/login", data=form).status_code for _ in range(3)] == [401, 401, 429]
+    clock.advance(timedelta(minutes=16))
+    assert (
+        client.post(
+            "/login", data=dict(form, password=PASSWORD), follow_redirects=False
+        ).status_code
+        == 303
+    )

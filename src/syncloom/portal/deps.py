@@ -29,7 +29,8 @@ class PortalDeps:
         smtp: the relay email alerts go through (``None``: email alerts are refused).
         session_ttl: how long a sign-in lasts.
         secure_cookies: always mark cookies ``Secure`` (they are anyway under TLS).
-        login_limit: failed sign-ins allowed per account and per address in 15 minutes.
+        login_limit: failed sign-ins allowed per account in 15 minutes; one client address
+            gets four times as many, so a shared proxy does not lock everyone out at once.
     """
 
     sessions: sessionmaker[Session]
@@ -42,8 +43,10 @@ class PortalDeps:
     login_limit: int = 5
     signer: CookieSigner = field(init=False, repr=False)
     throttle: LoginThrottle = field(init=False, repr=False)
+    address_throttle: LoginThrottle = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         secret = self.vault.keyring.current.secret
         self.signer = CookieSigner(derive_key(secret, "cookies"))
         self.throttle = LoginThrottle(self.clock, limit=self.login_limit)
+        self.address_throttle = LoginThrottle(self.clock, limit=4 * self.login_limit)

@@ -81,11 +81,9 @@ def login(
             status=403,
             error="The form expired; please try again.",
         )
-    keys = (
-        f"email:{email.strip().lower()}",
-        f"addr:{request.client.host if request.client else ''}",
-    )
-    if deps.throttle.is_blocked(*keys):
+    account = email.strip().lower()
+    address = request.client.host if request.client else ""
+    if deps.throttle.is_blocked(account) or deps.address_throttle.is_blocked(address):
         return _login_page(
             request,
             next_url=_safe_next(next),
@@ -100,7 +98,8 @@ def login(
         user_id = user.id if user is not None else None
     tenants = memberships_of(deps, user_id) if user_id is not None else []
     if user_id is None or not tenants:
-        deps.throttle.fail(*keys)
+        deps.throttle.fail(account)
+        deps.address_throttle.fail(address)
         return _login_page(
             request,
             next_url=_safe_next(next),
@@ -108,7 +107,7 @@ def login(
             status=401,
             error="Wrong email or password.",
         )
-    deps.throttle.succeed(keys[0])
+    deps.throttle.succeed(account)
     response = redirect(request, _safe_next(next))
     start_session(request, response, user_id, tenants[0])
     return response
