@@ -54,7 +54,7 @@ def test_a_bad_transform_is_shown_beside_its_row(flows: World, tab: Page) -> Non
     tab.goto("/flows/accounts")
     tab.get_by_label("Transform 1").fill("uper(value)")
     tab.get_by_role("button", name="Save field map").click()
-    expect(tab.get_by_role("alert").first).to_contain_text("uper")
+    expect(tab.get_by_role("alert").filter(has_text="uper")).to_be_visible()
 
 
 def test_dry_run_shows_its_report(flows: World, tab: Page) -> None:

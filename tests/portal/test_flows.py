@@ -176,3 +176,15 @@ def test_switched_off_flows_do_not_run(flows: World, client: TestClient, admin: 
 def test_unknown_flow_is_404(flows: World, client: TestClient, admin: str) -> None:
     assert client.get("/api/flows/nope").status_code == 404
     assert client.post("/api/flows/nope/run", headers={"X-CSRF-Token": admin}).status_code == 404
+
+
+def test_flow_page_warns_about_missing_connections(
+    flows: World, client: TestClient, admin: str
+) -> None:
+    assert "do not exist yet: crm, erp" in client.get("/flows/accounts").text
+    client.post(
+        "/api/connections",
+        json={"name": "crm", "system": "creatio", "base_url": "https://crm.example"},
+        headers={"X-CSRF-Token": admin},
+    )
+    assert "do not exist yet: erp." in client.get("/flows/accounts").text

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncloom.engine.flows import (
@@ -34,6 +35,7 @@ from syncloom.portal.auth import Principal
 from syncloom.portal.configs import FLOWS, save_document
 from syncloom.portal.problems import FieldProblem, Missing
 from syncloom.store.config_versions import ConfigVersions
+from syncloom.store.models import Connection
 
 __all__ = [
     "FLOW_STATES",
@@ -47,6 +49,7 @@ __all__ = [
     "replace_fields",
     "set_enabled",
     "states",
+    "unknown_connections",
     "update_settings",
 ]
 
@@ -129,6 +132,15 @@ def find_flow(document: FlowDocument, name: str) -> Flow:
         return document.flow(name)
     except KeyError:
         raise Missing(f"no flow {name!r}") from None
+
+
+def unknown_connections(session: Session, tenant_id: int, flow: Flow) -> list[str]:
+    """Connections the flow names that the tenant has not set up (the flow cannot run)."""
+    named = {flow.source.connection, flow.target.connection}
+    if flow.routing is not None:
+        named |= {r.connection for r in flow.routing.routes.values() if r.connection}
+    known = set(session.scalars(select(Connection.name).where(Connection.tenant_id == tenant_id)))
+    return sorted(named - known)
 
 
 def states(session: Session, tenant_id: int) -> dict[str, bool]:

@@ -39,13 +39,15 @@ def _page(request: Request, me: Principal, name: str, **extra: Any) -> HTMLRespo
     with deps_of(request).sessions() as session:
         document = flow_edits.current_document(session, me.tenant_id)
         enabled = flow_edits.states(session, me.tenant_id).get(name, True)
-    flow = flow_edits.find_flow(document, name)
+        flow = flow_edits.find_flow(document, name)
+        unknown = flow_edits.unknown_connections(session, me.tenant_id, flow)
     rows = extra.pop("rows", None)
     if rows is None:
         rows = [e.model_dump(include=set(FieldRow.model_fields)) for e in flow.fields]
     context: dict[str, Any] = {
         "flow": flow,
         "summary": FlowSummary.of(flow, enabled),
+        "unknown_connections": unknown,
         "rows": rows + [{} for _ in range(BLANK_ROWS)],
         "errors": {},
         "sample": "{}",
