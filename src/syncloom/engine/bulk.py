@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.connectors.base import Record
 from syncloom.engine.bulk_binder import PageBinder
-from syncloom.engine.bulk_index import TargetSnapshot, prefetch_target
+from syncloom.engine.bulk_index import TargetSnapshot, prefetch
 from syncloom.engine.bulk_plan import Action, PagePlanner, Planned
 from syncloom.engine.bulk_report import DryRunReport
 from syncloom.engine.bulk_settle import PageSettler
@@ -208,7 +208,7 @@ class BulkLoad:
     async def prepare(self) -> TargetSnapshot:
         """Prefetch the target once per run (and once per process when resumed)."""
         if self.snapshot is None:
-            self.snapshot = await prefetch_target(self.target, self.matcher)
+            self.snapshot = await prefetch(self.target, self.matcher)
         return self.snapshot
 
     def plan(

@@ -20,7 +20,7 @@ from syncloom.connectors.base import Record
 from syncloom.engine.matcher import Matcher, TargetIndex
 from syncloom.engine.record_job import FlowSide
 
-__all__ = ["TargetSnapshot", "prefetch_target"]
+__all__ = ["TargetSnapshot", "prefetch"]
 
 
 @dataclass
@@ -50,7 +50,7 @@ class TargetSnapshot:
         return iter(self.records.values())
 
 
-async def prefetch_target(
+async def prefetch(
     side: FlowSide, matcher: Matcher | None, *, page_size: int = 1000
 ) -> TargetSnapshot:
     """Read every record of ``side``'s entity through its change feed and index it.
