@@ -20,6 +20,7 @@ from syncloom.portal.flows import FieldRow, FlowSettings, FlowSummary, Preview
 from syncloom.portal.forms import parse
 from syncloom.portal.problems import FieldProblem, Invalid
 from syncloom.portal.rendering import redirect, render
+from syncloom.portal.reports import lay_out
 
 router = APIRouter(include_in_schema=False)
 BLANK_ROWS = 2
@@ -197,7 +198,7 @@ def dry_run(request: Request, me: Operator, name: str) -> Response:
         report = actions.dry_run(deps_of(request), me, name)
     except ConfigError as exc:
         return redirect(request, f"/flows/{name}", exc.message, "error")
-    return _page(request, me, name, report=report)
+    return _page(request, me, name, report=lay_out(report))
 
 
 @router.post("/flows/{name}/backfill")
