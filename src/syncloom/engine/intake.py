@@ -34,7 +34,14 @@ from syncloom.errors import ConfigError, ValidationError
 from syncloom.log import get_logger
 from syncloom.store.models import Connection, IntakeEvent, IntakeStatus, Tenant
 
-__all__ = ["MAX_BODY_BYTES", "Intake", "IntakeResult", "WebhookEndpoint", "WebhookRejected"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Intake",
+    "IntakeResult",
+    "WebhookEndpoint",
+    "WebhookRejected",
+    "flows_reading",
+]
 
 MAX_BODY_BYTES = 1_000_000
 _log = get_logger(__name__)
@@ -83,7 +90,8 @@ class _Delivery:
     body: str
     digest: str
     hints: tuple[Hint, ...]
-    flows: tuple[tuple[str, ...], ...]  # per hint: the flows that read its record
+    inst: Installation | None
+    flows: tuple[tuple[str, ...], ...]  # per hint: the flows of ``inst`` that read its record
 
 
 class Intake:
@@ -166,9 +174,9 @@ class Intake:
         # Verify before parsing: an unauthenticated body is never read.
         digest = verifier.verify(lowered, body, self._clock.now_utc())
         hints = tuple(_parse(endpoint.receiver, body, lowered))
-        flows = self._flows(tenant_id, connection_name, hints)
+        inst, flows = self._flows(tenant_id, connection_name, hints)
         text = body.decode("utf-8", errors="replace")
-        delivery = _Delivery(tenant_id, connection_id, text, digest, hints, flows)
+        delivery = _Delivery(tenant_id, connection_id, text, digest, hints, inst, flows)
         enqueued = self._store(delivery)
         _log.info(
             "webhook accepted",
@@ -189,29 +197,35 @@ class Intake:
 
     def _flows(
         self, tenant_id: int, connection: str, hints: Sequence[Hint]
-    ) -> tuple[tuple[str, ...], ...]:
+    ) -> tuple[Installation | None, tuple[tuple[str, ...], ...]]:
         try:
             inst = self._installation(tenant_id)
         except ConfigError:
             # No live flows: the hints are still stored (and acknowledged); a poll catches up.
-            return tuple(() for _ in hints)
-        return tuple(flows_reading(inst, connection, hint.key) for hint in hints)
+            return None, tuple(() for _ in hints)
+        return inst, tuple(flows_reading(inst, connection, hint.key) for hint in hints)
 
     def _store(self, delivery: _Delivery) -> tuple[str, ...]:
         now = self._clock.now_utc()
         rows = _rows(delivery, now)
-        enqueued: list[str] = []
+        enqueued: tuple[str, ...] = ()
         with self._transaction() as tx:
             try:
                 tx.connection.execute(sa.insert(IntakeEvent), rows)
             except IntegrityError:
                 raise WebhookRejected(409, "delivery already received (replay)") from None
-            inst = self._installation(delivery.tenant_id) if any(delivery.flows) else None
-            for hint, flows in zip(delivery.hints, delivery.flows, strict=True):
-                for flow in flows:
-                    assert inst is not None
-                    enqueued.append(jobs.enqueue_record(tx, inst, flow, hint.key, hint.version))
-        return tuple(enqueued)
+            if delivery.inst is not None:
+                enqueued = _enqueue(tx, delivery.inst, delivery)
+        return enqueued
+
+
+def _enqueue(tx: Tx, inst: Installation, delivery: _Delivery) -> tuple[str, ...]:
+    """Enqueue (or join, for a version already enqueued) the job of every flow per hint."""
+    return tuple(
+        jobs.enqueue_record(tx, inst, flow, hint.key, hint.version)
+        for hint, flows in zip(delivery.hints, delivery.flows, strict=True)
+        for flow in flows
+    )
 
 
 def flows_reading(inst: Installation, connection: str, key: RecordKey) -> tuple[str, ...]:

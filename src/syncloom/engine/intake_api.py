@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from syncloom.engine.intake import Intake
 from syncloom.engine.signatures import WebhookRejected
+from syncloom.log import get_logger
 
 __all__ = ["intake_router", "read_capped"]
 
@@ -25,6 +26,7 @@ _ERRORS = {
     409: "replay",
     413: "too_large",
 }
+_log = get_logger(__name__)
 
 
 def intake_router(intake: Intake) -> APIRouter:
@@ -50,6 +52,14 @@ def intake_router(intake: Intake) -> APIRouter:
             result = await run_in_threadpool(intake.accept, tenant_id, connection, headers, body)
         except WebhookRejected as exc:
             error = _ERRORS.get(exc.status, "rejected")
+            # The reason names what failed, never a secret; the body is not logged.
+            _log.info(
+                "webhook refused",
+                tenant=tenant,
+                connection=connection,
+                status=exc.status,
+                reason=exc.reason,
+            )
             return JSONResponse({"error": error, "reason": exc.reason}, status_code=exc.status)
         return JSONResponse(result.as_json(), status_code=202)
 
