@@ -42,6 +42,7 @@ class World:
     inst: Installation
     bridge: LoopBridge
     sessions: sessionmaker[Session]
+    ca_file: str | None = None
 
     @property
     def crm(self) -> Connector:
@@ -80,7 +81,7 @@ def _connections(sessions: sessionmaker[Session], names: list[str]) -> tuple[int
         return tenant.id, ids
 
 
-def _start(stack: ExitStack, name: str, records: int) -> tuple[Any, Connector]:
+def _start(stack: ExitStack, name: str, records: int, ca: list[str]) -> tuple[Any, Connector]:
     if name == "creatio":
         server = stack.enter_context(SimulatorServer(CreatioSimulator(records=records)))
         return server, CreatioConnector(
@@ -90,6 +91,7 @@ def _start(stack: ExitStack, name: str, records: int) -> tuple[Any, Connector]:
         server = stack.enter_context(SimulatorServer(IntacctSimulator(records=records)))
         return server, IntacctConnector(server.base_url, INTACCT)
     certs = make_certificates()
+    ca.append(str(certs.ca_file))
     simulator = D365Simulator(seed=1, records=records)
     server = stack.enter_context(
         SimulatorServer(simulator, certfile=str(certs.cert_file), keyfile=str(certs.key_file))
@@ -117,9 +119,9 @@ def world(
     with ExitStack() as stack:
         bridge = LoopBridge()
         stack.callback(bridge.close)
-        servers, connectors = {}, {}
+        servers, connectors, ca = {}, {}, []
         for name in names:
-            server, connector = _start(stack, name, records)
+            server, connector = _start(stack, name, records, ca)
             servers[name], connectors[name] = server, connector
             stack.callback(lambda c=connector: bridge.run(c.aclose()))
         budget = Limits(rate_per_s=500, burst=100, max_in_flight=16)
@@ -132,4 +134,4 @@ def world(
             clock=SystemClock(),
             bridge=bridge,
         )
-        yield World(connectors, servers, inst, bridge, sessions)
+        yield World(connectors, servers, inst, bridge, sessions, ca[0] if ca else None)
