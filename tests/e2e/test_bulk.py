@@ -6,14 +6,17 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from syncloom.connectors.base import Op, OpKind
 from syncloom.engine.bulk import BulkLoad
+from syncloom.engine.bulk_jobs import bulk_load
 from syncloom.engine.bulk_settle import PageSettler
 from syncloom.store.models import Link, LinkState, ReviewItem, Run, RunKind, RunStatus
+from tests.e2e.node_world import node_world
 from tests.e2e.world import world
 
 pytestmark = pytest.mark.e2e
@@ -246,4 +249,20 @@ def test_records_leased_by_another_worker_are_skipped_until_the_lease_ends(tmp_p
         run = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run())
         assert run.counts["matched"] == 1  # its reserved key exists: found and bound
         assert len(accounts) == SHARED + NEW
+        _assert_each_account_once(w)
+
+
+def test_durable_bulk_load_settles_a_page_per_step_and_records_its_run(tmp_path):
+    with node_world(tmp_path, BULK_FLOW, records=SHARED) as nw:
+        w = SimpleNamespace(crm=nw.crm(), erp=nw.erp(), sessions=nw.inst.sessions, run=nw.run)
+        _seed(w)
+        assert nw.node.runtime is not None
+        handle = nw.node.runtime.start(bulk_load, nw.tenant_id, "accounts", None)
+        summary = handle.result(timeout_s=120)
+        assert summary["status"] == "succeeded"
+        assert summary["counts"]["created"] == NEW
+        with w.sessions() as session:
+            run = session.get(Run, summary["run_id"])
+            assert run.workflow_id == handle.workflow_id
+            assert run.kind is RunKind.BULK
         _assert_each_account_once(w)
