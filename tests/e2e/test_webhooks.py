@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 
 from syncloom.connectors.base import RecordKey
 from syncloom.connectors.creatio.webhooks import CreatioWebhookReceiver
+from syncloom.connectors.d365.webhooks import D365WebhookReceiver
 from syncloom.engine import jobs
 from syncloom.engine.clock import SystemClock
 from syncloom.engine.flows import Side
@@ -29,7 +31,8 @@ from syncloom.engine.intake import Intake, IntakeResult, WebhookEndpoint
 from syncloom.engine.intake_api import intake_router
 from syncloom.engine.runtime import Runtime
 from syncloom.simulators.common.server import SimulatorServer
-from syncloom.store.models import IntakeEvent
+from syncloom.store.models import Connection, IntakeEvent, IntakeStatus
+from tests.connectors.d365.support import connect, running_d365
 from tests.e2e.world import World, flow_document, world
 
 pytestmark = pytest.mark.e2e
@@ -88,10 +91,14 @@ def hooked(tmp_path_factory) -> Iterator[Hooked]:
         try:
             jobs.install(w.inst, runtime)
             crm_id = w.inst.connections["crm"].connection_id
+            endpoints = {
+                crm_id: WebhookEndpoint(CreatioWebhookReceiver(), SECRET),
+                _d365_connection(w): WebhookEndpoint(D365WebhookReceiver(), SECRET),
+            }
             intake = RecordingIntake(
                 transaction=runtime.transaction,
                 sessions=w.sessions,
-                endpoints={crm_id: WebhookEndpoint(CreatioWebhookReceiver(), SECRET)},
+                endpoints=endpoints,
                 clock=SystemClock(),
             )
             app = FastAPI()
@@ -107,6 +114,17 @@ def hooked(tmp_path_factory) -> Iterator[Hooked]:
                 httpx.delete(f"{w.crm_sim.base_url}/_sim/webhooks")
         finally:
             runtime.shutdown()
+
+
+def _d365_connection(w: World) -> int:
+    """A D365 Connection of the same tenant that no flow uses: its events are only stored."""
+    with w.sessions.begin() as session:
+        row = Connection(
+            tenant_id=w.inst.tenant_id, name="fo", system="d365", base_url="https://127.0.0.1"
+        )
+        session.add(row)
+        session.flush()
+        return row.id
 
 
 def _accounts(h: Hooked) -> list[str]:
@@ -258,3 +276,25 @@ def test_declared_oversize_is_refused_before_reading(hooked):
         "error": "too_large",
         "reason": f"body larger than {h.intake.max_body_bytes} bytes",
     }
+
+
+def test_business_event_comes_through_the_same_intake_and_is_stored(hooked):
+    h = hooked
+    with running_d365() as sim:
+        registered = httpx.post(
+            f"{sim.base_url}/_sim/business-events",
+            json={"url": h.url.replace("/crm", "/fo"), "secret": SECRET},
+            verify=ssl.create_default_context(cafile=str(sim.verify)),
+        )
+        assert registered.status_code == 201
+        erp = connect(sim)
+        try:
+            created = h.world.run(erp.create("CustomersV3", {"CustomerGroupId": "10"}, "usmf/EV-1"))
+        finally:
+            h.world.run(erp.aclose())
+        [result] = wait_for(lambda: h.intake.for_key(created.key), "the business event")
+    assert result.enqueued == ()  # no flow of this tenant reads D365 customers
+    with h.world.sessions() as session:
+        query = IntakeEvent.scoped(h.world.inst.tenant_id)
+        row = session.scalars(query.where(IntakeEvent.record_key == str(created.key))).one()
+        assert row.status is IntakeStatus.DONE
