@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -123,71 +123,109 @@ class PageBinder:
         """
         try:
             with self._sessions.begin() as session:
-                return [self._claim(session, item, nested=False) for item in planned]
+                return self._claim_page(session, planned)
         except IntegrityError:
             # A record job reserved one of these keys meanwhile: claim one by one instead.
             with self._sessions.begin() as session:
-                return [self._claim(session, item, nested=True) for item in planned]
+                return [self._claim_one(session, item) for item in planned]
 
-    def _claim(self, session: Session, item: Planned, *, nested: bool) -> Planned:
+    def _lease(self) -> dict[str, Any]:
+        return {
+            "lease_owner": self.owner,
+            "lease_expires_at": self._clock.now_utc() + self.lease_ttl,
+        }
+
+    def _claim_page(self, session: Session, planned: Sequence[Planned]) -> list[Planned]:
+        out = list(planned)
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for i, item in enumerate(planned):
+            if not item.writes:
+                continue
+            if item.link_id is not None:
+                out[i] = self._take_lease(session, item)
+            else:
+                rows.append((i, self._reservation(item)))
+        if rows:
+            # One INSERT for the page's reservations, ids returned in parameter order.
+            statement = insert(Link).returning(Link.id, sort_by_parameter_order=True)
+            ids = session.execute(statement, [row for _, row in rows]).scalars().all()
+            for (i, _), link_id in zip(rows, ids, strict=True):
+                out[i] = dataclasses.replace(out[i], link_id=link_id)
+        return out
+
+    def _claim_one(self, session: Session, item: Planned) -> Planned:
         if not item.writes:
             return item
-        now = self._clock.now_utc()
-        lease = {"lease_owner": self.owner, "lease_expires_at": now + self.lease_ttl}
         if item.link_id is not None:
-            taken = session.execute(
-                update(Link)
-                .where(
-                    Link.id == item.link_id,
-                    or_(
-                        Link.lease_owner.is_(None),
-                        Link.lease_owner == self.owner,
-                        Link.lease_expires_at <= now,
-                    ),
-                )
-                .values(**lease)
-            )
-            if getattr(taken, "rowcount", 1) == 0:
-                return _skip(item, "leased by a running job")
-            return item
-        link = Link(
-            tenant_id=self.tenant_id,
-            flow=self.flow,
-            pending_key=item.target_key,
-            state=LinkState.PENDING,
-            legal_entity=item.legal_entity,
-            **lease,
-        )
-        setattr(link, _attr(self.source_side), str(item.source.key))
-        if not nested:
-            session.add(link)
-            session.flush()
-            return dataclasses.replace(item, link_id=link.id)
+            return self._take_lease(session, item)
         try:
             with session.begin_nested():
-                session.add(link)
-                session.flush()
+                link_id = session.execute(
+                    insert(Link).returning(Link.id), [self._reservation(item)]
+                ).scalar_one()
         except IntegrityError:
             return _skip(item, "reserved by a running job")
-        return dataclasses.replace(item, link_id=link.id)
+        return dataclasses.replace(item, link_id=link_id)
+
+    def _reservation(self, item: Planned) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "flow": self.flow,
+            "pending_key": item.target_key,
+            "state": LinkState.PENDING,
+            "legal_entity": item.legal_entity,
+            _attr(self.source_side): str(item.source.key),
+            **self._lease(),
+        }
+
+    def _take_lease(self, session: Session, item: Planned) -> Planned:
+        now = self._clock.now_utc()
+        taken = session.execute(
+            update(Link)
+            .where(
+                Link.id == item.link_id,
+                or_(
+                    Link.lease_owner.is_(None),
+                    Link.lease_owner == self.owner,
+                    Link.lease_expires_at <= now,
+                ),
+            )
+            .values(**self._lease())
+        )
+        if getattr(taken, "rowcount", 1) == 0:
+            return _skip(item, "leased by a running job")
+        return item
 
     def settle(self, session: Session, settled: Iterable[Settled]) -> None:
         """Stamp written pairs as linked and release their leases (caller's transaction)."""
-        by_id = {s.link_id: s for s in settled}
-        if not by_id:
-            return
         now = self._clock.now_utc()
-        for link in session.scalars(Link.scoped(self.tenant_id).where(Link.id.in_(list(by_id)))):
-            done = by_id[link.id]
-            link.crm_key, link.erp_key = done.crm_key, done.erp_key
-            link.pending_key = None
-            link.state = LinkState.LINKED
-            link.base_snapshot = done.planned.base
-            link.crm_hash, link.erp_hash = done.crm_hash, done.erp_hash
-            link.legal_entity = done.planned.legal_entity or link.legal_entity
-            link.synced_at = now
-            link.lease_owner = None
-            link.lease_expires_at = None
+        rows = [
+            {
+                "id": done.link_id,
+                "crm_key": done.crm_key,
+                "erp_key": done.erp_key,
+                "pending_key": None,
+                "state": LinkState.LINKED,
+                "base_snapshot": done.planned.base,
+                "crm_hash": done.crm_hash,
+                "erp_hash": done.erp_hash,
+                "synced_at": now,
+                "updated_at": now,
+                "lease_owner": None,
+                "lease_expires_at": None,
+                **(
+                    {"legal_entity": done.planned.legal_entity} if done.planned.legal_entity else {}
+                ),
+            }
+            for done in settled
+        ]
+        # Rows with and without a legal entity have different columns: one UPDATE each.
+        for group in (
+            [r for r in rows if "legal_entity" in r],
+            [r for r in rows if "legal_entity" not in r],
+        ):
+            if group:
+                session.execute(update(Link), group)
 
     def release(self, session: Session, link_ids: Collection[int]) -> None:
         """Give up the leases of records the page did not finish (caller's transaction)."""

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from syncloom.connectors.base import Record
@@ -125,22 +125,31 @@ class PageSettler:
         if not hashes:
             return
         now = self._clock.now_utc()
-        query = WriteLedgerEntry.scoped(self.tenant_id).where(
-            WriteLedgerEntry.record_key.in_(list(hashes))
+        query = select(WriteLedgerEntry.id, WriteLedgerEntry.record_key).where(
+            WriteLedgerEntry.tenant_id == self.tenant_id,
+            WriteLedgerEntry.record_key.in_(list(hashes)),
         )
-        rows = {row.record_key: row for row in session.scalars(query)}
-        for key, values_hash in hashes.items():
-            row = rows.get(key)
-            if row is None:
-                row = WriteLedgerEntry(
-                    tenant_id=self.tenant_id,
-                    system=key.split(":", 1)[0],
-                    record_key=key,
-                    values_hash=values_hash,
-                )
-                session.add(row)
-            row.values_hash = values_hash
-            row.written_at = now
+        known = {key: row_id for row_id, key in session.execute(query)}
+        changed = [
+            {"id": known[key], "values_hash": value, "written_at": now}
+            for key, value in hashes.items()
+            if key in known
+        ]
+        fresh = [
+            {
+                "tenant_id": self.tenant_id,
+                "system": key.split(":", 1)[0],
+                "record_key": key,
+                "values_hash": value,
+                "written_at": now,
+            }
+            for key, value in hashes.items()
+            if key not in known
+        ]
+        if changed:
+            session.execute(update(WriteLedgerEntry), changed)
+        if fresh:
+            session.execute(insert(WriteLedgerEntry), fresh)
 
     def _log(
         self,
@@ -149,6 +158,7 @@ class PageSettler:
         writes: PageWrites,
         run_id: int | None,
     ) -> None:
+        rows: list[dict[str, Any]] = []
         for i, item in enumerate(planned):
             error = writes.failures.get(i)
             if item.action is Action.SKIP:
@@ -159,17 +169,20 @@ class PageSettler:
                 action, text = "review", item.reason
             else:
                 action, text = item.log_action, None
-            session.add(
-                RecordLogEntry(
-                    tenant_id=self.tenant_id,
-                    flow=self.flow,
-                    record_key=str(item.source.key),
-                    action=action,
-                    diff=item.diff,
-                    error=text,
-                    run_id=run_id,
-                )
+            rows.append(
+                {
+                    "tenant_id": self.tenant_id,
+                    "flow": self.flow,
+                    "record_key": str(item.source.key),
+                    "action": action,
+                    "diff": item.diff,
+                    "error": text,
+                    "attempt": 1,
+                    "run_id": run_id,
+                }
             )
+        if rows:
+            session.execute(insert(RecordLogEntry), rows)
 
     def _resolve(self, session: Session, keys: Sequence[str]) -> None:
         if keys:
