@@ -52,7 +52,7 @@ def _syncloom(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProc
     return subprocess.run(
         [*ENTRY, *args],
         cwd=workdir,
-        env={**clean, "COLUMNS": "200", **env},
+        env={**clean, "COLUMNS": "200", "SYNCLOOM_WEB_PORT": "0", **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -134,7 +134,7 @@ def test_first_run_creates_the_database_and_a_private_key_and_says_to_back_it_up
     assert str(key_file.relative_to(workdir)) in result.stderr
     assert current_revision(f"sqlite:///{workdir / '.syncloom' / 'syncloom.db'}") == head_revision()
     assert "syncloom is ready" in result.stderr
-    assert "runtime: started" in result.stderr
+    assert "node: started" in result.stderr
 
     again = _syncloom(workdir, "run", "--once")
     assert again.returncode == 0, again.stderr

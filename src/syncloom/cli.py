@@ -210,26 +210,36 @@ def vault_rotate(
 Stopper = Callable[[], None]
 
 
-def start_runtime(settings: Settings, vault: Vault) -> Stopper | None:
-    """Launch the durable runtime (recovery, queues, schedules); ``None`` if not in the build."""
-    try:
-        from syncloom.engine.runtime import Runtime
-    except ImportError:
-        return None
-    # The engine's own INFO lines are start-up chatter; show them only when debugging.
-    level = "DEBUG" if settings.log_level == "DEBUG" else "WARNING"
-    runtime = Runtime(settings.database_url, executor_id=settings.executor_id, log_level=level)
-    runtime.launch()
-    return runtime.shutdown
+_RUNNING: dict[str, Any] = {}
+
+
+def start_node(settings: Settings, vault: Vault) -> Stopper | None:
+    """Launch the node: the durable runtime, every tenant's flows and their schedules."""
+    from syncloom.node import Node
+    from syncloom.store import make_engine, session_factory
+
+    node = Node(
+        settings.database_url,
+        session_factory(make_engine(settings.database_url)),
+        vault,
+        executor_id=settings.executor_id,
+    )
+    node.start()
+    _RUNNING["node"] = node
+    return node.stop
 
 
 def start_portal(settings: Settings, vault: Vault) -> Stopper | None:
-    """Start the portal through ``syncloom.portal.app.start``; ``None`` if not in the build."""
+    """Start the portal, wired to the running node's controls."""
     try:
-        from syncloom.portal.app import start  # type: ignore[import-not-found,unused-ignore]
+        from syncloom.portal.app import start
     except ImportError:
         return None
-    stop: Stopper = start(settings, vault)
+    from syncloom.control import NodeControl
+
+    node = _RUNNING.get("node")
+    stop: Stopper = start(settings, vault, engine=NodeControl(node) if node else None)
+    console.print(f"portal: http://{settings.web_host}:{settings.web_port}/", highlight=False)
     return stop
 
 
@@ -237,7 +247,7 @@ def start_portal(settings: Settings, vault: Vault) -> Stopper | None:
 # starter takes (settings, vault), starts its part without blocking and returns a callable
 # that stops it, or None when that part is not in this build. Stopped in reverse order.
 RUN_TARGETS: dict[str, Callable[[Settings, Vault], Stopper | None]] = {
-    "runtime": start_runtime,
+    "node": start_node,
     "portal": start_portal,
 }
 
