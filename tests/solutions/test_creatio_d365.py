@@ -289,3 +289,27 @@ def test_customer_payment_becomes_activity_on_the_account(tmp_path):
         assert activity["AccountId"] == seed_id("Account", 5)
         assert "Payment" in activity["Title"]
         assert open_tx.values["InvoiceNumber"] in activity["DetailedResult"]
+
+
+def test_quotation_retried_after_a_crash_keeps_one_header_and_one_line(tmp_path):
+    with world(tmp_path, load_solution("creatio_d365"), ERP) as w:
+        job = w.inst.unit("opportunities_quotations").job
+        opportunity = w.get(CRM, "Opportunity", seed_id("Opportunity", 10))
+        real_settle = job.settle
+
+        class Killed(Exception):
+            """Stands for the process dying after the writes, before the link commit."""
+
+        def crash(*args, **kwargs):
+            raise Killed
+
+        job.settle = crash  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            w.sync("opportunities_quotations", opportunity.key)
+        job.settle = real_settle  # type: ignore[method-assign]
+        outcome = w.sync("opportunities_quotations", opportunity.key)
+        assert outcome.action in {"created", "updated", "unchanged"}
+        quotations = w.search(ERP, "SalesQuotationHeadersV2", OpportunityId=opportunity.key.id)
+        assert len(quotations) == 1
+        number = quotations[0].values["SalesQuotationNumber"]
+        assert len(_rows(w, "SalesQuotationLines", SalesQuotationNumber=number)) == 1
