@@ -205,27 +205,23 @@ class RecordJob:
     def skip_echo(self, record: Record, side: FlowSide) -> JobOutcome | None:
         """Runs after the read: a record that still holds what we last synced is no change.
 
-        Two layers, both against the write ledger. The integration-user layer skips a record
-        our own user changed last, but only while its modified-on is the one our write left,
-        so a person's edit made between our read and our write is never skipped. The value
-        layer skips a record whose synced fields hash as they did when we settled it.
+        The ledger keeps, per record, the hash of what this flow reads from it as of our last
+        sync (computed from the values we read plus the values we wrote, never from what the
+        system answered, so a person's edit landing between our read and our write is never
+        mistaken for ours). The integration user only names the reason.
         """
         key = str(record.key)
-        stamp = {"modified_on": record.modified_on_utc}
-        if self.echo.is_integration_user(record, side.connection) and self.ledger.matches(
-            key + "@", hash_values(stamp)
-        ):
-            return JobOutcome("skipped", "echo: integration_user", key)
-        if self.ledger.matches(key, self._fingerprint(side, record)):
-            return JobOutcome("skipped", "echo: own_write", key)
-        return None
+        if not self.ledger.matches(key, self._fingerprint(side, record.values)):
+            return None
+        ours = self.echo.is_integration_user(record, side.connection)
+        return JobOutcome("skipped", "echo: integration_user" if ours else "echo: own_write", key)
 
-    def _fingerprint(self, side: FlowSide, record: Record) -> str:
-        """The hash of what this flow reads from ``record``: its mapped view, per side."""
+    def _fingerprint(self, side: FlowSide, values: Values) -> str:
+        """The hash of what this flow reads from a record's values: its mapped view, per side."""
         if side is self.source:
-            return hash_values(self.mapper.map(record.values))
+            return hash_values(self.mapper.map(values))
         fields = self.mapper.fields(FieldDirection.TO_TARGET)
-        return hash_values({k: v for k, v in record.values.items() if k in fields})
+        return hash_values({k: v for k, v in values.items() if k in fields})
 
     async def on_source_missing(self, hint: RecordKey, pair: _Pair) -> JobOutcome:
         """Runs when the source record is gone: apply the flow's delete policy to the twin."""
@@ -485,11 +481,20 @@ class RecordJob:
                 "conflict needs review on: " + ", ".join(r.field for r in reviews),
                 record_key=str(source.key),
             )
+        read_source, read_target = source, target
         target, source = await self.apply(plan, source, target)
         action = "unchanged" if plan.is_noop else "updated"
         if link is None:
             action = "matched" if plan.is_noop else "matched_updated"
-        self.settle(source, target, plan.base, action=action, diff=plan.diff())
+        self.settle(
+            source,
+            target,
+            plan.base,
+            action=action,
+            diff=plan.diff(),
+            source_values={**read_source.values, **plan.to_source},
+            target_values={**read_target.values, **plan.to_target},
+        )
         writes = bool(plan.to_target) + bool(plan.to_source)
         return JobOutcome(action, "", str(source.key), str(target.key), writes, plan.diff())
 
@@ -517,8 +522,18 @@ class RecordJob:
         diff: dict[str, Any],
         written_back: Record | None = None,
         legal_entity: str | None = None,
+        source_values: Values | None = None,
+        target_values: Values | None = None,
     ) -> None:
-        """Runs last: link, snapshot, ledger, record log and dead-letter closure, one commit."""
+        """Runs last: link, snapshot, ledger, record log and dead-letter closure, one commit.
+
+        ``source_values``/``target_values`` are what each side holds as far as this sync
+        knows (as read, plus what we wrote); they default to the records' own values.
+        """
+        synced = {
+            self.source.side: source_values if source_values is not None else source.values,
+            self.target.side: target_values if target_values is not None else target.values,
+        }
         source = written_back or source
         crm, erp = (source, target) if self.source.side is Side.CRM else (target, source)
         with self._sessions.begin() as session:
@@ -532,10 +547,8 @@ class RecordJob:
                 erp_hash=hash_values(erp.values),
             )
             for end, record in ((self.target, target), (self.source, source)):
-                key = str(record.key)
-                self.ledger.remember_in(session, key, self._fingerprint(end, record))
-                stamp = hash_values({"modified_on": record.modified_on_utc})
-                self.ledger.remember_in(session, key + "@", stamp)
+                fingerprint = self._fingerprint(end, synced[end.side])
+                self.ledger.remember_in(session, str(record.key), fingerprint)
             self.log.add(
                 session, flow=self.flow.name, record_key=str(source.key), action=action, diff=diff
             )
