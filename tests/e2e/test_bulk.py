@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -266,3 +266,15 @@ def test_durable_bulk_load_settles_a_page_per_step_and_records_its_run(tmp_path)
             assert run.workflow_id == handle.workflow_id
             assert run.kind is RunKind.BULK
         _assert_each_account_once(w)
+
+
+def test_backfill_loads_only_records_changed_since_its_date(tmp_path):
+    with world(tmp_path, BULK_FLOW, records=SHARED) as w:
+        _seed(w)  # the seed's accounts were last modified in 2025; these are new
+        since = datetime(2026, 1, 1, tzinfo=UTC)
+        run = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run(since=since))
+        assert run.kind is RunKind.BACKFILL
+        assert run.counts["created"] == NEW
+        assert "matched" not in run.counts
+        assert run.counts["checkpoint"]["since"] == since.isoformat()
+        assert len(_links(w)) == NEW
