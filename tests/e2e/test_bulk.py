@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from syncloom.connectors.base import Op, OpKind
+from syncloom.connectors.base import Op, OpKind, RecordKey
 from syncloom.engine.bulk import BulkLoad
 from syncloom.engine.bulk_jobs import bulk_load
 from syncloom.engine.bulk_settle import PageSettler
@@ -114,6 +114,10 @@ def test_bulk_load_links_every_account_once_and_a_rerun_writes_nothing(tmp_path)
         created = next(link for link in _links(w) if "SL" in link.erp_key)
         account = w.run(w.crm.get("Account", created.crm_key.split(":", 2)[2]))
         assert account.values["UsrErpCustomerId"] == created.erp_key.split(":", 2)[2]
+        # The ledger knows the run's writes: a poll hint for either twin is an echo.
+        job = w.inst.unit("accounts").job
+        assert "echo" in w.run(job.run(account.key)).reason
+        assert "echo" in w.run(job.run(RecordKey.parse(created.erp_key))).reason
         # Rerun: everything is linked, so nothing is written on either side.
         before = w.erp_sim.stats()["total_requests"], w.crm_sim.stats()["total_requests"]
         again = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run())

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from syncloom.connectors.base import Record
+from syncloom.connectors.base import Record, Values
 from syncloom.engine.bulk_binder import PageBinder, Settled
 from syncloom.engine.bulk_plan import Action, Planned
 from syncloom.engine.bulk_writer import PageWrites
@@ -95,12 +95,12 @@ class PageSettler:
             hash_values(erp.values),
         )  # fmt: skip
 
-    def fingerprint(self, record: Record, *, is_source: bool) -> str:
-        """The hash of what this flow reads from ``record``, as the record job computes it."""
+    def fingerprint(self, values: Values, *, is_source: bool) -> str:
+        """The hash of what this flow reads from a record's values, as the record job does."""
         if is_source:
-            return hash_values(self.mapper.map(record.values))
+            return hash_values(self.mapper.map(values))
         fields = self.mapper.fields(FieldDirection.TO_TARGET)
-        return hash_values({k: v for k, v in record.values.items() if k in fields})
+        return hash_values({k: v for k, v in values.items() if k in fields})
 
     def _remember(
         self,
@@ -109,16 +109,21 @@ class PageSettler:
         writes: PageWrites,
         planned: Sequence[Planned],
     ) -> None:
+        # As the record job does: what we read plus what we wrote, never the system's answer
+        # to an update, so a person's edit landing between our read and our write is not ours.
         hashes: dict[str, str] = {}
         index = {id(p): i for i, p in enumerate(planned)}
         for done in settled:
-            i = index[id(done.planned)]
-            source = writes.sources.get(i, done.planned.source)
+            item = done.planned
+            i = index[id(item)]
+            source = writes.sources.get(i, item.source)
             target = writes.targets[i]
-            for record, is_source in ((target, False), (source, True)):
-                hashes[str(record.key)] = self.fingerprint(record, is_source=is_source)
-                stamp = hash_values({"modified_on": record.modified_on_utc})
-                hashes[str(record.key) + "@"] = stamp
+            source_values, target_values = source.values, target.values
+            if item.action is not Action.CREATE and item.target is not None:
+                source_values = {**item.source.values, **item.to_source}
+                target_values = {**item.target.values, **item.to_target}
+            hashes[str(target.key)] = self.fingerprint(target_values, is_source=False)
+            hashes[str(source.key)] = self.fingerprint(source_values, is_source=True)
         self._upsert_ledger(session, hashes)
 
     def _upsert_ledger(self, session: Session, hashes: Mapping[str, str]) -> None:
