@@ -20,6 +20,7 @@ from syncloom.engine.poller import Tx
 from syncloom.engine.retry import RetryAction
 from syncloom.engine.runtime import Runtime, durable_step, durable_workflow, sleep
 from syncloom.engine.runtime.ids import workflow_id_for
+from syncloom.engine.watermarks import version_of
 from syncloom.errors import ConfigError
 from syncloom.store.models import ReviewItem
 
@@ -43,7 +44,7 @@ def install(inst: Installation, runtime: Runtime) -> None:
     _INSTALLATIONS[inst.tenant_id] = inst
 
     def enqueue(tx: Tx, flow: str, record: Record) -> str:
-        return enqueue_record(tx, inst, flow, record.key, record.modified_on_utc.isoformat())
+        return enqueue_record(tx, inst, flow, record.key, version_of(record))
 
     inst.attach(runtime.transaction, enqueue)
 

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, and_, insert, select, update
 
 from syncloom.connectors.base import Record
+from syncloom.engine.hashing import hash_values
 from syncloom.store.models import Watermark as WatermarkRow
 
-__all__ = ["Watermark", "WatermarkStore"]
+__all__ = ["Watermark", "WatermarkStore", "version_of"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Watermark:
 
     def is_new(self, record: Record) -> bool:
         """False when this exact version of the record was already enqueued."""
-        return self.seen.get(str(record.key)) != record.modified_on_utc.isoformat()
+        return self.seen.get(str(record.key)) != version_of(record)
 
     def advanced(self, records: list[Record], overlap: timedelta) -> Watermark:
         """The watermark after ``records``: newest value, and seen keys inside the window."""
@@ -41,10 +42,23 @@ class Watermark:
             return self
         newest = max(r.modified_on_utc for r in records)
         value = max(newest, self.value_utc) if self.value_utc else newest
-        seen = {**self.seen, **{str(r.key): r.modified_on_utc.isoformat() for r in records}}
+        seen = {**self.seen, **{str(r.key): version_of(r) for r in records}}
         floor = value - overlap
-        kept = {k: v for k, v in seen.items() if datetime.fromisoformat(v) >= floor}
+        kept = {k: v for k, v in seen.items() if _instant(v) >= floor}
         return Watermark(value, kept)
+
+
+def version_of(record: Record) -> str:
+    """A record's version: its modified-on plus a hash of its values.
+
+    Some systems stamp modified-on to the second, so two edits in one second share a
+    timestamp; the values' hash tells them apart, and neither is taken for the other.
+    """
+    return f"{record.modified_on_utc.isoformat()}#{hash_values(record.values)[:12]}"
+
+
+def _instant(version: str) -> datetime:
+    return datetime.fromisoformat(version.partition("#")[0])
 
 
 class WatermarkStore:
