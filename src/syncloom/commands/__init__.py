@@ -1,4 +1,4 @@
-"""The ``syncloom`` sub-commands that operate a running installation: flows, dlq, connections."""
+"""The ``syncloom`` sub-commands: flows, dlq, connections, and the worker/web/recover processes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import typer
 from syncloom.commands.connections import connections_app
 from syncloom.commands.dlq import dlq_app
 from syncloom.commands.flows import flows_app
+from syncloom.commands.processes import register as register_processes
 
 __all__ = ["register"]
 
@@ -16,3 +17,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(flows_app, name="flows")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(connections_app, name="connections")
+    register_processes(app)

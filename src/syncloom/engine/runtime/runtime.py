@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -251,6 +251,38 @@ class Runtime:
         engine, client = self._transaction_parts()
         with engine.begin() as connection:
             yield Transaction(connection, client, self._queues, DBOS.application_version)
+
+    def recover(self, executor_ids: Sequence[str]) -> list[JobHandle[object]]:
+        """Take over the unfinished runs of executors that will never come back.
+
+        Each pending run of those executors goes back to its queue (runs started without a
+        queue go to the engine's internal one), so the first live worker to dequeue it resumes
+        it after its last checkpointed step; a second call for the same executors finds
+        nothing. Only name executors that are really gone: a live one would see its running
+        jobs started a second time.
+
+        Args:
+            executor_ids: The stable ids of the departed workers.
+
+        Returns:
+            One handle per run taken over.
+
+        Raises:
+            RuntimeError: The runtime is not launched.
+            ValueError: No id given, or this runtime's own id (it recovers itself at launch).
+        """
+        if not self._launched:
+            raise RuntimeError("launch the runtime before recovering other executors")
+        wanted = list(dict.fromkeys(executor_ids))
+        if not wanted:
+            raise ValueError("name at least one executor to recover")
+        if self._executor_id in wanted:
+            raise ValueError(
+                f"executor {self._executor_id!r} is this process; it recovers its own runs "
+                "at launch"
+            )
+        # DBOS 3.4 exposes this only under its leading-underscore name.
+        return [JobHandle(handle) for handle in DBOS._recover_pending_workflows(wanted)]
 
     def job(self, workflow_id: str) -> JobHandle[object] | None:
         """Find a run by workflow id.

@@ -1,0 +1,212 @@
+"""The scaled-out processes: ``syncloom worker``, ``syncloom web`` and ``syncloom recover``.
+
+``syncloom run`` keeps everything in one process over SQLite. Scaled out, N workers (each with
+a stable executor id) and M portals share one PostgreSQL database: the workers run the flows'
+schedules, polls and record jobs (the queue hands each job to one worker, with row locks), the
+portals only serve people. A worker that dies is resumed by its next start under the same
+executor id; a worker that never comes back is taken over with ``syncloom recover`` or
+``syncloom worker --take-over``. Neither process migrates the database: run
+``syncloom db upgrade`` once per release, before starting them, so that two processes never
+race to migrate.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from syncloom.commands.context import console, errors, fail
+from syncloom.errors import ConfigError
+
+if TYPE_CHECKING:
+    from syncloom.engine.runtime import JobHandle
+    from syncloom.node import Node
+    from syncloom.settings import Settings
+    from syncloom.vault import Vault
+
+__all__ = ["recover", "register", "web", "worker"]
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides SYNCLOOM_DATABASE_URL.", show_default=False),
+]
+ExecutorId = Annotated[
+    str | None,
+    typer.Option("--executor-id", help="Overrides SYNCLOOM_EXECUTOR_ID.", show_default=False),
+]
+Concurrency = Annotated[
+    int,
+    typer.Option(
+        min=1, max=512, help="Record jobs run at once by each worker (stored for every worker)."
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``worker``, ``web`` and ``recover`` to the main command."""
+    app.command()(worker)
+    app.command()(web)
+    app.command()(recover)
+
+
+def worker(
+    database_url: DatabaseUrl = None,
+    executor_id: ExecutorId = None,
+    concurrency: Concurrency = 16,
+    take_over: Annotated[
+        list[str] | None,
+        typer.Option(help="Also take over the pending work of this departed executor."),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Start, take over, then stop (for checks).")
+    ] = False,
+) -> None:
+    """Run one worker: every tenant's schedules, polls and record jobs, without the portal."""
+    settings, vault = _open(database_url, executor_id)
+    _warn_default_executor(settings)
+    node = _start_node(settings, vault, concurrency)
+    try:
+        if take_over:
+            handles = _take_over(node, take_over)
+            console.print(f"took over {len(handles)} pending run(s)", highlight=False)
+        console.print(f"worker {settings.executor_id} is ready", highlight=False)
+        if not once:
+            _wait_for_stop()
+    finally:
+        node.stop()
+
+
+def web(database_url: DatabaseUrl = None) -> None:
+    """Serve the portal only; workers elsewhere run the flows on the same database."""
+    from syncloom.portal.app import start
+
+    settings, vault = _open(database_url, None)
+    with errors():
+        stop = start(settings, vault)
+    console.print(f"portal: http://{settings.web_host}:{settings.web_port}/", highlight=False)
+    try:
+        _wait_for_stop()
+    finally:
+        stop()
+
+
+def recover(
+    executor_ids: Annotated[
+        list[str], typer.Argument(help="Executor ids of workers that will not come back.")
+    ],
+    database_url: DatabaseUrl = None,
+    executor_id: ExecutorId = None,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout", min=1, help="Give up waiting after this many seconds.")
+    ] = 600.0,
+) -> None:
+    """Take over the pending work of departed workers, and wait until it has finished.
+
+    The runs go back to their queues, where any live worker (this process included, while it
+    waits) resumes each one after its last checkpoint. Never name a worker that is still up.
+    """
+    settings, vault = _open(database_url, executor_id)
+    node = _start_node(settings, vault, 16)
+    try:
+        handles = _take_over(node, executor_ids)
+        console.print(
+            f"took over {len(handles)} pending run(s) of {', '.join(executor_ids)}",
+            highlight=False,
+        )
+        unfinished = _wait_final(handles, timeout_s)
+    finally:
+        node.stop()
+    if unfinished:
+        raise fail(f"{unfinished} taken-over run(s) still unfinished after {timeout_s:.0f} s")
+    console.print("every taken-over run has finished", highlight=False)
+
+
+def _open(database_url: str | None, executor_id: str | None) -> tuple[Settings, Vault]:
+    """Settings, a schema check and the vault, failing with one line."""
+    from syncloom.log import configure_logging
+    from syncloom.settings import load_settings
+
+    with errors():
+        settings = load_settings(database_url=database_url, executor_id=executor_id)
+        configure_logging(settings.log_format, settings.log_level)
+        return settings, _open_vault(settings)
+
+
+def _open_vault(settings: Settings) -> Vault:
+    from syncloom.store import describe_url, make_engine
+    from syncloom.store.migrate import current_revision, head_revision
+    from syncloom.vault import open_vault
+
+    have, want = current_revision(settings.database_url), head_revision()
+    if have != want:
+        raise ConfigError(
+            f"the database {describe_url(settings.database_url)} is at revision {have or 'none'}, "
+            f"this build needs {want}: run `syncloom db upgrade` once, then start the processes"
+        )
+    engine = make_engine(settings.database_url)
+    try:
+        return open_vault(settings, engine)
+    finally:
+        engine.dispose()
+
+
+def _warn_default_executor(settings: Settings) -> None:
+    if settings.executor_id == "local":
+        console.print(
+            "[yellow]warning:[/yellow] SYNCLOOM_EXECUTOR_ID is unset; give every worker its own "
+            "stable id so that a restart resumes its own work and no other worker's",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _start_node(settings: Settings, vault: Vault, concurrency: int) -> Node:
+    from syncloom.node import Node
+    from syncloom.store import make_engine, session_factory
+
+    node = Node(
+        settings.database_url,
+        session_factory(make_engine(settings.database_url)),
+        vault,
+        executor_id=settings.executor_id,
+        worker_concurrency=concurrency,
+    )
+    with errors():
+        node.start()
+    return node
+
+
+def _take_over(node: Node, executor_ids: Sequence[str]) -> list[JobHandle[object]]:
+    assert node.runtime is not None
+    try:
+        return node.runtime.recover(executor_ids)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def _wait_final(handles: Sequence[JobHandle[object]], timeout_s: float) -> int:
+    """Wait until every handle's run has ended; returns how many had not."""
+    deadline = time.monotonic() + timeout_s
+    waiting = list(handles)
+    while waiting and time.monotonic() < deadline:
+        waiting = [handle for handle in waiting if not handle.status().is_final]
+        if waiting:
+            time.sleep(0.2)
+    return len(waiting)
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (what a service manager sends)."""
+
+    def _interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        console.print("stopping", highlight=False)
