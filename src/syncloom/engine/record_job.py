@@ -483,6 +483,11 @@ class RecordJob:
             )
         read_source, read_target = source, target
         target, source = await self.apply(plan, source, target)
+        written_back = None
+        if link is not None and link.state is LinkState.PENDING:
+            # A create that died before its write-back: finish it now, or the source never
+            # learns its twin's key (the retry finds the twin and sees nothing else to do).
+            written_back = await self.write_back(source, target, link.legal_entity)
         action = "unchanged" if plan.is_noop else "updated"
         if link is None:
             action = "matched" if plan.is_noop else "matched_updated"
@@ -492,10 +497,11 @@ class RecordJob:
             plan.base,
             action=action,
             diff=plan.diff(),
+            written_back=written_back,
             source_values={**read_source.values, **plan.to_source},
             target_values={**read_target.values, **plan.to_target},
         )
-        writes = bool(plan.to_target) + bool(plan.to_source)
+        writes = bool(plan.to_target) + bool(plan.to_source) + bool(written_back)
         return JobOutcome(action, "", str(source.key), str(target.key), writes, plan.diff())
 
     async def apply(self, plan: SyncPlan, source: Record, target: Record) -> tuple[Record, Record]:

@@ -1,0 +1,93 @@
+"""Regressions the chaos rounds found, pinned one by one over real HTTP on loopback.
+
+* A create that dies after the target exists but before the write-back: the retry finds the
+  twin, sees nothing to change, and used to settle without ever writing the key back.
+* A throttled (429) Entra ID discovery answer: msal raises ``ValueError``, which used to
+  become a permanent ``AuthError`` and dead-letter the record instead of being retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from syncloom.connectors.base import RecordKey
+from syncloom.connectors.d365.auth import TokenProvider
+from syncloom.errors import AuthError, TransientError
+from syncloom.simulators.common.server import SimulatorServer
+from syncloom.simulators.common.tls import make_certificates
+from syncloom.simulators.d365.app import D365Simulator
+from syncloom.testing import SimulatorHandle
+from tests.e2e.world import flow_document, world
+
+pytestmark = pytest.mark.e2e
+
+
+class Killed(Exception):
+    """Stands for the process dying at the marked point."""
+
+
+async def _first_account(crm):
+    async for page in crm.iter_keys("Account"):
+        return await crm.get("Account", page[0])
+    raise AssertionError("no account")
+
+
+def test_retry_after_a_crash_before_the_write_back_still_writes_the_key_back(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_first_account(w.crm))
+        real_write_back = job.write_back
+
+        async def die(*args, **kwargs):
+            raise Killed
+
+        job.write_back = die  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            w.run(job.run(account.key))
+        job.write_back = real_write_back  # type: ignore[method-assign]
+        outcome = w.run(job.run(account.key))
+        customer_id = RecordKey.parse(outcome.target_key).id
+        assert w.run(w.crm.get("Account", account.key.id)).values["UsrErpCustomerId"] == customer_id
+        # Settled now: the write-back's own echo and a third run write nothing more.
+        again = w.run(job.run(account.key))
+        assert again.writes == 0, again
+
+
+@pytest.fixture(scope="module")
+def d365():
+    certs = make_certificates()
+    server = SimulatorServer(
+        D365Simulator(records=1), certfile=str(certs.cert_file), keyfile=str(certs.key_file)
+    )
+    with server:
+        yield server, str(certs.ca_file)
+
+
+def _provider(base_url: str, ca_file: str, tenant: str = "simtenant") -> TokenProvider:
+    return TokenProvider(
+        authority=f"{base_url}/{tenant}",
+        client_id="sim-client",
+        client_secret="sim-secret",
+        resource=base_url,
+        verify=ca_file,
+    )
+
+
+@pytest.mark.parametrize("fault", ["429", "503"])
+def test_a_throttled_or_failing_authority_is_transient_and_the_next_try_gets_a_token(d365, fault):
+    server, ca_file = d365
+    SimulatorHandle(server.base_url, verify=ca_file).script_faults([fault])
+    tokens = _provider(server.base_url, ca_file)
+    with pytest.raises(TransientError) as caught:
+        asyncio.run(tokens.token())
+    assert not isinstance(caught.value, AuthError)
+    assert "sim-secret" not in str(caught.value)
+    assert asyncio.run(tokens.token())
+
+
+def test_an_unknown_tenant_is_still_a_permanent_auth_error(d365):
+    server, ca_file = d365
+    with pytest.raises(AuthError):
+        asyncio.run(_provider(server.base_url, ca_file, tenant="nosuchtenant").token())
