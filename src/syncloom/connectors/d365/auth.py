@@ -16,6 +16,7 @@ from typing import Any
 
 import msal
 import requests
+from msal.exceptions import MsalServiceError
 
 from syncloom.errors import AuthError, TransientError
 
@@ -34,14 +35,19 @@ class _PinnedSession:
     def __init__(self, verify: str | bool) -> None:
         self._session = requests.Session()
         self._verify = verify
+        self.last_status: int | None = None
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         """GET with the pinned CA."""
-        return self._session.get(url, verify=self._verify, timeout=30, **kwargs)
+        response = self._session.get(url, verify=self._verify, timeout=30, **kwargs)
+        self.last_status = response.status_code
+        return response
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         """POST with the pinned CA."""
-        return self._session.post(url, verify=self._verify, timeout=30, **kwargs)
+        response = self._session.post(url, verify=self._verify, timeout=30, **kwargs)
+        self.last_status = response.status_code
+        return response
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -101,11 +107,22 @@ class TokenProvider:
                 system=SYSTEM,
                 vendor_message=type(exc).__name__,
             ) from None
-        except ValueError as exc:  # msal: authority configuration unreadable
-            raise AuthError(
-                f"Entra ID authority {self.authority} is not usable: {exc}", system=SYSTEM
-            ) from None
+        except (ValueError, MsalServiceError) as exc:  # msal: an answer it could not use
+            raise self._unusable_answer(exc) from None
         return dict(result or {})
+
+    def _unusable_answer(self, exc: Exception) -> TransientError | AuthError:
+        # msal raises ValueError or MsalServiceError both for an unknown tenant (400/404)
+        # and for a throttled, failing or cut-off answer (429, 5xx, 200 with half a body):
+        # only the first is a configuration problem; the others pass.
+        status = self._session.last_status if self._session else None
+        if status is not None and (status in {200, 408, 429} or status >= 500):
+            return TransientError(
+                f"Entra ID answered {status} without a usable body; retry later",
+                system=SYSTEM,
+                status=status,
+            )
+        return AuthError(f"Entra ID authority {self.authority} is not usable: {exc}", system=SYSTEM)
 
     async def token(self) -> str:
         """A valid access token (from msal's cache when it has one).
