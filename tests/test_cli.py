@@ -226,19 +226,24 @@ def test_vault_rotate_without_a_key_is_one_line(workdir):
     assert list(workdir.iterdir()) == []
 
 
-def test_demo_once_lists_the_three_simulators(workdir):
-    result = CliRunner().invoke(app, ["demo", "--once", "--base-port", "0"], env={"COLUMNS": "200"})
+def test_demo_once_loads_both_solutions_and_says_what_synced(workdir):
+    result = _syncloom(
+        workdir, "demo", "--once", "--base-port", "0", "--web-port", "0", "--records", "5"
+    )
 
-    assert result.exit_code == 0, result.output
-    urls = re.findall(r"https?://127\.0\.0\.1:\d+(?=\s)", result.stdout)
-    assert len(urls) == 3
-    assert {"creatio", "intacct", "d365"} <= set(result.stdout.split())
+    assert result.returncode == 0, result.stderr
+    urls = set(re.findall(r"│ (https?://127\.0\.0\.1:\d+)\s", result.stdout))
+    assert len(urls) == 4
+    assert {"creatio-intacct", "intacct", "creatio-d365", "d365"} <= set(result.stdout.split())
+    assert "what synced" in result.stdout
+    assert "accounts_customers" in result.stdout
+    assert "sign in as admin@demo.local" in result.stdout
 
 
 def test_demo_serves_until_interrupted(workdir):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SYNCLOOM_")}
     process = subprocess.Popen(
-        [*ENTRY, "demo", "--base-port", "0"],
+        [*ENTRY, "demo", "--base-port", "0", "--web-port", "0", "--records", "5"],
         cwd=workdir,
         env={**clean, "COLUMNS": "200"},
         stdout=subprocess.PIPE,
@@ -248,12 +253,12 @@ def test_demo_serves_until_interrupted(workdir):
     try:
         urls: list[str] = []
         deadline = time.monotonic() + 60
-        while len(urls) < 3 and time.monotonic() < deadline:
+        while len(urls) < 4 and time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line and process.poll() is not None:
                 break
             urls += re.findall(r"│ (https?://127\.0\.0\.1:\d+)\s", line)
-        assert len(urls) == 3, process.stderr.read() if process.poll() is not None else urls
+        assert len(urls) == 4, process.stderr.read() if process.poll() is not None else urls
         for url in urls:
             response = httpx.get(f"{url}/_sim/stats", verify=False, timeout=10)
             assert response.status_code == 200

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from syncloom import __version__
 from syncloom.errors import ConfigError
@@ -369,35 +368,30 @@ def demo(
     base_port: Annotated[
         int, typer.Option(help="First port; the simulators take the next ones (0: any free).")
     ] = 8601,
+    web_port: Annotated[int, typer.Option(help="The portal's port (0: any free).")] = 8600,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
-    records: Annotated[int, typer.Option(help="How many companies to seed.")] = 50,
+    records: Annotated[int, typer.Option(help="How many companies each system seeds.")] = 100,
+    live: Annotated[bool, typer.Option("--live", help="Make random edits on both sides.")] = False,
+    interval_s: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
     once: Annotated[
         bool,
-        typer.Option("--once", envvar="SYNCLOOM_DEMO_ONCE", help="Start, print, then exit."),
+        typer.Option("--once", envvar="SYNCLOOM_DEMO_ONCE", help="Load, print, then exit."),
     ] = False,
 ) -> None:
-    """Start the three simulators on loopback with seeded data, until Ctrl-C."""
-    running: list[RunningSimulator] = []
-    try:
-        for offset, system in enumerate(SIMULATORS):
-            cls = find_simulator_class(system)
-            if cls is None:
-                console.print(f"{system}: not in this build yet, skipped", highlight=False)
-                continue
-            port = base_port + offset if base_port else 0
-            running.append(start_simulator(system, cls, port, seed, records))
-        table = Table(title="syncloom demo", caption=_ca_caption(running))
-        for column in ("system", "URL", "admin"):
-            table.add_column(column)
-        for sim in running:
-            table.add_row(sim.system, sim.server.base_url, f"{sim.server.base_url}/_sim/stats")
-        Console().print(table)
-        if not once:
-            console.print("press Ctrl-C to stop", highlight=False)
-            wait_for_interrupt()
-    finally:
-        for sim in reversed(running):
-            sim.server.stop()
+    """Simulators, both Solutions, the initial load and the portal, all on loopback."""
+    from syncloom.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        records=records,
+        seed=seed,
+        base_port=base_port,
+        web_port=web_port,
+        live=live,
+        once=once,
+        interval_s=interval_s,
+    )
+    with config_errors():
+        run_demo(options, Console())
 
 
 def _ca_caption(running: list[RunningSimulator]) -> str:

@@ -190,9 +190,9 @@ def test_hint_for_a_flow_source_is_stored_and_its_job_enqueued_in_the_same_commi
         version = "2026-11-22T09:29:58.123456+00:00"
         assert result == IntakeResult(True, result.hints, result.enqueued)
         assert [(h.key, h.version, h.action) for h in result.hints] == [(key, version, "upsert")]
-        expected_id = jobs.job_id("accounts", key, version)
+        expected_id = jobs.job_id(world.tenant_id, "accounts", key, version)
         assert result.enqueued == (expected_id,)
-        assert world.enqueued == [(jobs.RECORD_QUEUE, str(key), expected_id)]
+        assert world.enqueued == [(jobs.RECORD_QUEUE, f"{world.tenant_id}|{key}", expected_id)]
         [row] = world.rows()
         assert row.record_key == str(key)
         assert row.status is IntakeStatus.ENQUEUED

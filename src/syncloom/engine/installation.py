@@ -195,6 +195,6 @@ class Installation:
         """The key that serialises jobs of one pair: the source record's key when known."""
         job = self.unit(flow).job
         if job.source.owns(key):
-            return str(key)
+            return f"{self.tenant_id}|{key}"
         other = job.binder.to_other(str(key), job.target.side)
-        return other or str(key)
+        return f"{self.tenant_id}|{other or key}"

@@ -61,9 +61,9 @@ def installation(tenant_id: int) -> Installation:
     return inst
 
 
-def job_id(flow: str, key: RecordKey, version: str | None) -> str:
-    """One workflow id per record version, so a repeated hint joins the job already made."""
-    return workflow_id_for(f"{flow}|{key}", version or uuid.uuid4().hex, kind="sync")
+def job_id(tenant_id: int, flow: str, key: RecordKey, version: str | None) -> str:
+    """One workflow id per tenant, flow and record version: a repeated hint joins its job."""
+    return workflow_id_for(f"{tenant_id}|{flow}|{key}", version or uuid.uuid4().hex, kind="sync")
 
 
 def enqueue_record(
@@ -78,7 +78,7 @@ def enqueue_record(
         str(key),
         None,
         partition_key=inst.partition_key(flow, key),
-        workflow_id=job_id(flow, key, version),
+        workflow_id=job_id(inst.tenant_id, flow, key, version),
     )
 
 
