@@ -20,6 +20,7 @@ import httpx
 
 from syncloom.connectors.creatio.auth import Authenticator
 from syncloom.connectors.creatio.errors import translate
+from syncloom.errors import TransientError
 
 JSON_WRITE = "application/json; charset=utf-8; IEEE754Compatible=true"
 _LOGGED_OUT_MARKERS = ("bootstrap.login", "NuiLogin", "/Login/", "Authentication failed.")
@@ -140,5 +141,17 @@ def _json_default(value: object) -> object:
 
 
 def parse_json(response: httpx.Response) -> Any:
-    """A response body with numbers as Decimal, so money keeps its digits."""
-    return json.loads(response.content, parse_float=Decimal)
+    """A response body with numbers as Decimal, so money keeps its digits.
+
+    Raises:
+        TransientError: the body is not JSON (cut off, not UTF-8, an HTML error page,
+            nested past the parser's depth): a proxy or an overloaded server, retry later.
+    """
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        raise TransientError(
+            f"Creatio sent an unreadable answer ({type(exc).__name__}); retry later",
+            system="creatio",
+            status=response.status_code,
+        ) from None

@@ -41,7 +41,13 @@ from syncloom.connectors.creatio.errors import SYSTEM, translate
 from syncloom.connectors.creatio.lookups import LookupResolver
 from syncloom.connectors.creatio.metadata import parse_metadata
 from syncloom.connectors.creatio.values import encode_values, from_wire, parse_instant
-from syncloom.errors import ConfigError, NotFoundError, RemoteError, StaleVersionError
+from syncloom.errors import (
+    ConfigError,
+    NotFoundError,
+    RemoteError,
+    StaleVersionError,
+    TransientError,
+)
 
 
 class CreatioConnector:
@@ -152,7 +158,14 @@ class CreatioConnector:
         response = await self.client.request("GET", entity, params=params)
         if response.status_code != 200:
             raise translate(response)
-        rows: list[dict[str, Any]] = parse_json(response)["value"]
+        doc = parse_json(response)
+        rows = doc.get("value") if isinstance(doc, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise TransientError(
+                f"Creatio answered {entity} without a list of records; retry later",
+                system=SYSTEM,
+                status=response.status_code,
+            )
         return rows
 
     async def _read_all(self, entity: str, columns: Sequence[str]) -> list[dict[str, object]]:

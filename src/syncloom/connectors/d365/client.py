@@ -18,6 +18,7 @@ import httpx
 from syncloom.connectors.d365 import batches, values
 from syncloom.connectors.d365.auth import TokenProvider
 from syncloom.connectors.d365.errors import Answer, translate
+from syncloom.errors import TransientError
 
 log = logging.getLogger(__name__)
 HEADERS = {"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0"}
@@ -84,7 +85,15 @@ class ODataClient:
                        record_key: str | None = None) -> Any:  # fmt: skip
         """GET and decode a JSON answer (numbers as Decimal)."""
         response = await self.send("GET", path, params=params, record_key=record_key)
-        return values.loads(response.content)
+        doc = values.loads(response.content)
+        rows = doc.get("value", []) if isinstance(doc, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise TransientError(
+                f"F&O answered {path} in an unexpected shape; retry later",
+                system="d365",
+                status=response.status_code,
+            )
+        return doc
 
     async def batch(self, requests: list[batches.Request]) -> list[tuple[str | None, Answer]]:
         """Send one ``$batch``; the answers of its operations in order."""

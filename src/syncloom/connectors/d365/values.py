@@ -14,6 +14,7 @@ from typing import Any
 
 from syncloom.connectors.base import FieldType
 from syncloom.connectors.d365.entities import D365Entity
+from syncloom.errors import TransientError
 
 EMPTY_DATE = "1900-01-01T00:00:00Z"
 
@@ -104,5 +105,15 @@ def dumps(doc: object) -> bytes:
 
 
 def loads(data: bytes) -> Any:
-    """JSON with numbers read as Decimal (money never passes through float)."""
-    return json.loads(data, parse_float=Decimal)
+    """JSON with numbers read as Decimal (money never passes through float).
+
+    Raises:
+        TransientError: the body is not JSON (cut off, not UTF-8, an HTML error page,
+            nested past the parser's depth): a proxy or an overloaded server, retry later.
+    """
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        raise TransientError(
+            f"F&O sent an unreadable answer ({type(exc).__name__}); retry later", system="d365"
+        ) from None

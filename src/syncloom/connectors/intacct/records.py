@@ -15,6 +15,7 @@ from lxml import etree
 from syncloom.connectors.base import Record, RecordKey
 from syncloom.connectors.intacct.entities import IntacctEntity
 from syncloom.connectors.intacct.queries import from_wire, parse_timestamp
+from syncloom.errors import PermanentError
 
 SYSTEM = "intacct"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,7 +39,15 @@ def to_record(entity: IntacctEntity, element: etree._Element, tz: ZoneInfo) -> R
         if name in {f.name for f in entity.fields}
     }
     stamp = raw.get("WHENMODIFIED", "")
-    modified = parse_timestamp(stamp, tz) if stamp else EPOCH
+    try:
+        modified = parse_timestamp(stamp, tz) if stamp else EPOCH
+    except ValueError:
+        # The change order and the watermark hang on this stamp: refuse, never guess.
+        raise PermanentError(
+            f"Intacct sent an unreadable WHENMODIFIED {stamp[:40]!r} on {entity.name}",
+            system=SYSTEM,
+            record_key=f"{SYSTEM}:{entity.name}:{raw.get(entity.key_field, '')}",
+        ) from None
     return Record(
         key=RecordKey(SYSTEM, entity.name, raw.get(entity.key_field, "")),
         values=values,
