@@ -1,0 +1,112 @@
+"""The judge: compare what the three simulators hold with what the chaos flows should produce.
+
+Every chaos Account (its name starts with ``Chaos``) should have exactly one Intacct CUSTOMER
+and exactly one D365 customer of the same name, each carrying the Account's phone, and the
+Account should carry its Intacct customer id (the write-back). A missing twin is *lost*, a
+second twin is *duplicated*, a single twin with other values is *divergent*.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.chaos.world import ChaosWorld
+
+PREFIX = "Chaos "
+REPORTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "chaos"
+
+
+@dataclass
+class Tally:
+    """Lost, duplicated and divergent records, with a few examples of each."""
+
+    accounts: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    divergent: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and self.divergent == 0
+
+    def note(self, text: str) -> None:
+        if len(self.examples) < 5:
+            self.examples.append(text)
+
+
+def _by_name(rows: list[dict[str, Any]], name_field: str) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        name = str(row.get(name_field) or "")
+        if name.startswith(PREFIX):
+            found.setdefault(name, []).append(row)
+    return found
+
+
+def _check_twins(
+    tally: Tally, account: dict[str, Any], twins: list[dict[str, Any]], system: str, phone: str
+) -> dict[str, Any] | None:
+    if not twins:
+        tally.lost += 1
+        tally.note(f"{account['Name']}: no {system} twin")
+        return None
+    if len(twins) > 1:
+        tally.duplicated += len(twins) - 1
+        tally.note(f"{account['Name']}: {len(twins)} {system} twins")
+        return None
+    twin = twins[0]
+    if str(twin.get(phone) or "") != str(account.get("Phone") or ""):
+        tally.divergent += 1
+        tally.note(f"{account['Name']}: {system} phone {twin.get(phone)!r}")
+    return twin
+
+
+def judge(world: ChaosWorld) -> Tally:
+    """Count lost, duplicated and divergent records across the three systems now."""
+    accounts = [a for a in world.sims["crm"].rows("Account") if a["Name"].startswith(PREFIX)]
+    customers = _by_name(world.sims["erp"].rows("CUSTOMER"), "NAME")
+    fo_customers = _by_name(world.sims["fo"].rows("CustomersV3"), "OrganizationName")
+    tally = Tally(accounts=len(accounts))
+    names = Counter(a["Name"] for a in accounts)
+    tally.duplicated += sum(n - 1 for n in names.values())
+    for account in accounts:
+        name = account["Name"]
+        twin = _check_twins(
+            tally, account, customers.get(name, []), "intacct", "DISPLAYCONTACT.PHONE1"
+        )
+        if twin is not None and account.get("UsrErpCustomerId") != twin["CUSTOMERID"]:
+            tally.divergent += 1
+            tally.note(f"{name}: write-back {account.get('UsrErpCustomerId')!r}")
+        _check_twins(tally, account, fo_customers.get(name, []), "d365", "PrimaryContactPhone")
+    return tally
+
+
+@dataclass
+class RoundReport:
+    """One round's figures: what it changed, what it broke, how it ended and how fast."""
+
+    round: int
+    created: int
+    updated: int
+    kills: int
+    faults: dict[str, dict[str, int]]
+    accounts: int
+    lost: int
+    duplicated: int
+    divergent: int
+    converged: bool
+    converge_s: float
+    examples: list[str]
+
+
+def write_reports(name: str, reports: list[RoundReport]) -> Path:
+    """Keep the figures of a run next to the other test artifacts, as JSON."""
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    path = REPORTS / f"{name}.json"
+    path.write_text(json.dumps([asdict(r) for r in reports], indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,244 @@
+"""The chaos world: three simulators in this process, a database and a keyring for a worker.
+
+The worker (``worker.py``) runs in a subprocess so it can be killed with SIGKILL; it reads the
+database URL and the keyring file from its arguments and finds the simulators through the
+Connection rows this module writes. The test process keeps the simulators, mutates records
+through them, injects faults, and judges the outcome from their ``/_sim/dump`` (admin
+endpoints never get injected faults, so the judge always sees the truth).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from syncloom.simulators.common.server import SimulatorServer
+from syncloom.simulators.common.tls import make_certificates
+from syncloom.simulators.creatio.app import CreatioSimulator
+from syncloom.simulators.d365.app import D365Simulator
+from syncloom.simulators.intacct.app import IntacctSimulator
+from syncloom.store import make_engine, session_factory, upgrade
+from syncloom.store.accounts import Accounts
+from syncloom.store.config_versions import ConfigVersions
+from syncloom.store.models import Connection
+from syncloom.vault import Keyring, MasterKey, Vault, seal_credentials
+from syncloom.vault.keys import write_keyring_file
+
+WORKER = Path(__file__).with_name("worker.py")
+FAST = {"rate_per_s": 500, "burst": 100, "max_in_flight": 16}
+
+# Creatio Account -> Intacct CUSTOMER (key written back) and -> D365 CustomersV3.
+CHAOS_FLOWS = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+      - {source: Phone, target: DISPLAYCONTACT.PHONE1}
+    writeback:
+      - {field: UsrErpCustomerId, value: "{target_id}"}
+  - name: accounts_fo
+    source: {connection: crm, entity: Account}
+    target: {connection: fo, entity: CustomersV3}
+    key: {template: "usmf/CR{hash10}"}
+    fields:
+      - {source: Name, target: OrganizationName}
+      - {source: Phone, target: PrimaryContactPhone}
+      - {source: Name, target: CustomerGroupId, create_only: true, transform: "'10'"}
+      - {source: Name, target: PartyType, create_only: true, transform: "'Organization'"}
+"""
+
+
+@dataclass
+class Simulated:
+    """One running simulator: its server, how to trust it, and its admin endpoints."""
+
+    server: SimulatorServer
+    verify: str | bool = True
+
+    @property
+    def url(self) -> str:
+        return self.server.base_url
+
+    def admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """POST (with a body) or GET one ``/_sim/`` endpoint and return its JSON."""
+        url = f"{self.url}/_sim/{path}"
+        if body is None:
+            response = httpx.get(url, verify=self.verify, timeout=30)
+        else:
+            response = httpx.post(url, json=body, verify=self.verify, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of one table, as the simulator holds it."""
+        return list(self.admin("dump").get(table, []))
+
+
+@dataclass
+class ChaosWorld:
+    """What a chaos test drives: the database, the keyring, the simulators, the workers."""
+
+    tmp_path: Path
+    database_url: str
+    keyring_file: Path
+    tenant_id: int
+    sims: dict[str, Simulated]
+    ca_file: str
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def log_file(self) -> Path:
+        return self.tmp_path / "worker.log"
+
+    def spawn(self, interval_s: float = 0.3) -> subprocess.Popen[bytes]:
+        """Start a worker process that polls every flow every ``interval_s``."""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "SSL_CERT_FILE": self.ca_file}
+        with self.log_file.open("ab") as sink:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(WORKER),
+                    self.database_url,
+                    str(self.keyring_file),
+                    "--interval-s",
+                    str(interval_s),
+                ],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        self.workers.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL a worker: no shutdown hook, no flush, no goodbye."""
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def stop_workers(self) -> None:
+        for process in self.workers:
+            self.kill(process)
+
+    def set_faults(self, spec: str, *, latency_ms: float = 0.0) -> None:
+        """The same random fault mix on every simulator, quick timeouts, Retry-After 1 s."""
+        for sim in self.sims.values():
+            sim.admin(
+                "faults",
+                {
+                    "clear": True,
+                    "spec": spec,
+                    "latency_ms": latency_ms,
+                    "retry_after_s": 1,
+                    "timeout_s": 1.5,
+                },
+            )
+
+    def clear_faults(self) -> None:
+        for sim in self.sims.values():
+            sim.admin("faults", {"clear": True})
+
+    def expire_sessions(self) -> None:
+        """Every simulator forgets its logins, sessions and tokens."""
+        self.sims["crm"].admin("sessions", {"expire": True})
+        self.sims["erp"].admin("sessions/expire", {})
+        # D365 tokens are JWTs checked against the simulator's clock: a jump expires them.
+        self.sims["fo"].admin("clock", {"advance_s": 3700})
+
+
+def _write_database(url: str, vault: Vault, sims: dict[str, Simulated], ca_file: str) -> int:
+    secrets: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
+        "crm": ("creatio", {"username": "Supervisor", "password": "Supervisor"}, {}),
+        "erp": (
+            "intacct",
+            {
+                "sender_id": "simsender",
+                "sender_password": "simsenderpw",
+                "company_id": "SIMCO",
+                "user_id": "admin",
+                "user_password": "admin",
+            },
+            {},
+        ),
+        "fo": (
+            "d365",
+            {"tenant": "simtenant", "client_id": "sim-client", "client_secret": "sim-secret"},
+            {"authority_host": sims["fo"].url, "ca_file": ca_file},
+        ),
+    }
+    sessions = session_factory(make_engine(url))
+    with sessions.begin() as session:
+        tenant = Accounts(session).create_tenant("acme", "Acme")
+        for name, (system, values, options) in secrets.items():
+            row = Connection(
+                tenant_id=tenant.id,
+                name=name,
+                system=system,
+                base_url=sims[name].url,
+                options={"limits": FAST, **options},
+            )
+            session.add(row)
+            session.flush()
+            seal_credentials(vault, row, values)
+        ConfigVersions(session).save(tenant.id, "flows", CHAOS_FLOWS, author="chaos")
+        return tenant.id
+
+
+@contextmanager
+def chaos_world(tmp_path: Path, *, records: int = 2, seed: int = 1) -> Iterator[ChaosWorld]:
+    """Start the three simulators and write the database and keyring a worker starts from."""
+    url = f"sqlite:///{tmp_path / 'chaos.db'}"
+    upgrade(url)
+    keyring = Keyring(MasterKey.generate())
+    keyring_file = tmp_path / "master.keys"
+    write_keyring_file(keyring_file, keyring)
+    certs = make_certificates()
+    with ExitStack() as stack:
+        sims = {
+            "crm": Simulated(
+                stack.enter_context(SimulatorServer(CreatioSimulator(seed=seed, records=records)))
+            ),
+            "erp": Simulated(
+                stack.enter_context(
+                    SimulatorServer(IntacctSimulator(seed=seed + 1, records=records))
+                )
+            ),
+            "fo": Simulated(
+                stack.enter_context(
+                    SimulatorServer(
+                        D365Simulator(seed=seed + 2, records=records),
+                        certfile=str(certs.cert_file),
+                        keyfile=str(certs.key_file),
+                    )
+                ),
+                str(certs.ca_file),
+            ),
+        }
+        tenant_id = _write_database(url, Vault(keyring), sims, str(certs.ca_file))
+        world = ChaosWorld(tmp_path, url, keyring_file, tenant_id, sims, str(certs.ca_file))
+        stack.callback(world.stop_workers)
+        yield world
+
+
+def wait_until(check: Any, timeout_s: float, interval_s: float = 0.25) -> tuple[bool, float]:
+    """Poll ``check`` until truthy; return whether it held and the seconds it took."""
+    started = time.monotonic()
+    while True:
+        if check():
+            return True, time.monotonic() - started
+        if time.monotonic() - started > timeout_s:
+            return False, time.monotonic() - started
+        time.sleep(interval_s)
