@@ -235,9 +235,15 @@ def start_portal(settings: Settings, vault: Vault) -> Stopper | None:
     except ImportError:
         return None
     from syncloom.control import NodeControl
+    from syncloom.engine.intake_api import intake_router
 
     node = _RUNNING.get("node")
-    stop: Stopper = start(settings, vault, engine=NodeControl(node) if node else None)
+    if node is None:
+        stop: Stopper = start(settings, vault)
+    else:
+        stop = start(
+            settings, vault, engine=NodeControl(node), routers=[intake_router(node.intake())]
+        )
     console.print(f"portal: http://{settings.web_host}:{settings.web_port}/", highlight=False)
     return stop
 

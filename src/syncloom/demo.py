@@ -10,6 +10,7 @@ load with a progress bar, starts the portal, prints what synced, then keeps poll
 from __future__ import annotations
 
 import random
+import secrets
 import shutil
 import threading
 from contextlib import ExitStack
@@ -64,6 +65,7 @@ class _Running:
     ca_file: str | None = None
     tenants: dict[str, int] = field(default_factory=dict)
     documents: dict[int, FlowDocument] = field(default_factory=dict)
+    webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
 
 def _start_simulators(stack: ExitStack, opts: DemoOptions, running: _Running) -> None:
@@ -130,7 +132,10 @@ def _install(sessions: Any, vault: Any, running: _Running, opts: DemoOptions) ->
                 )
                 session.add(row)
                 session.flush()
-                seal_credentials(vault, row, SIMULATOR_SECRETS[name])
+                creds = dict(SIMULATOR_SECRETS[name])
+                if name == "creatio":
+                    creds["webhook_secret"] = running.webhook_secret
+                seal_credentials(vault, row, creds)
             ConfigVersions(session).save(
                 tenant.id,
                 FLOWS_DOCUMENT,
@@ -188,6 +193,20 @@ def summary(node: Any, running: _Running) -> Table:
     return table
 
 
+def _register_webhooks(running: _Running, web_port: int) -> None:
+    """Point each Creatio simulator's change notices at the portal's webhook intake."""
+    import httpx
+
+    for erp in running.tenants:
+        url = f"http://127.0.0.1:{web_port}/hooks/{erp}/creatio"
+        response = httpx.post(
+            f"{running.servers[f'creatio-{erp}'].base_url}/_sim/webhooks",
+            json={"url": url, "secret": running.webhook_secret},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+
 def _simulator_table(running: _Running) -> Table:
     table = Table(
         "system", "URL", "admin", title="simulators", caption=f"D365 TLS CA: {running.ca_file}"
@@ -238,6 +257,7 @@ def run_demo(opts: DemoOptions, console: Console) -> None:
     """Run the demo until Ctrl-C (or once, with ``opts.once``)."""
     from syncloom.cli import prepare, wait_for_interrupt
     from syncloom.control import NodeControl
+    from syncloom.engine.intake_api import intake_router
     from syncloom.node import Node
     from syncloom.portal.app import start as start_portal
     from syncloom.settings import load_settings
@@ -260,7 +280,10 @@ def run_demo(opts: DemoOptions, console: Console) -> None:
         node = Node(settings.database_url, sessions, vault)
         node.start()
         stack.callback(node.stop)
-        stack.callback(start_portal(settings, vault, engine=NodeControl(node)))
+        hooks = intake_router(node.intake())
+        stack.callback(start_portal(settings, vault, engine=NodeControl(node), routers=[hooks]))
+        if opts.web_port:
+            _register_webhooks(running, opts.web_port)
         _initial_load(node, running, console)
         console.print(summary(node, running))
         console.print(

@@ -14,25 +14,36 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncloom.connectors.base import Connector
+from syncloom.connectors.base import Connector, WebhookReceiver
 from syncloom.connectors.creatio import CreatioConnector
+from syncloom.connectors.creatio.webhooks import CreatioWebhookReceiver
 from syncloom.connectors.d365 import D365Connector
+from syncloom.connectors.d365.webhooks import D365WebhookReceiver
 from syncloom.connectors.intacct import IntacctConnector
+from syncloom.connectors.intacct.webhooks import IntacctWebhookReceiver
 from syncloom.engine import jobs
 from syncloom.engine.bridge import LoopBridge
 from syncloom.engine.budget import Limits
 from syncloom.engine.clock import Clock, SystemClock
 from syncloom.engine.flows import FlowDocument, load_flows
 from syncloom.engine.installation import ConnectionInfo, Installation
+from syncloom.engine.intake import Intake, WebhookEndpoint
 from syncloom.engine.runtime import JobHandle, Runtime
 from syncloom.errors import ConfigError
 from syncloom.store.config_versions import ConfigVersions
 from syncloom.store.models import Connection, Tenant
 from syncloom.vault import Vault, open_credentials
 
-__all__ = ["CONNECTORS", "FLOWS_DOCUMENT", "Node", "open_connector"]
+__all__ = ["CONNECTORS", "FLOWS_DOCUMENT", "RECEIVERS", "Node", "open_connector"]
 
 FLOWS_DOCUMENT = "flows"
+
+# How each system's pushed change notices are read, from a Connection's options.
+RECEIVERS: dict[str, Callable[[Mapping[str, Any]], WebhookReceiver]] = {
+    "creatio": lambda options: CreatioWebhookReceiver(),
+    "intacct": lambda options: IntacctWebhookReceiver(str(options.get("company_tz", "UTC"))),
+    "d365": lambda options: D365WebhookReceiver(),
+}
 
 # The one table from a Connection's ``system`` to the connector that speaks it.
 CONNECTORS: dict[str, Callable[[Mapping[str, Any]], Connector]] = {
@@ -147,6 +158,27 @@ class Node:
                     tz=flow.schedule.timezone,
                     context=f"{tenant_id}:{flow.name}",
                 )
+
+    def intake(self) -> Intake:
+        """The webhook intake of this node: one endpoint per Connection with a webhook secret.
+
+        A Connection accepts pushes once its credentials hold a ``webhook_secret``.
+        """
+        if self.runtime is None:
+            raise ConfigError("start the node before taking webhooks")
+        endpoints = {}
+        with self.sessions() as session:
+            for row in session.query(Connection).all():
+                secret = open_credentials(self.vault, row).get("webhook_secret")
+                receiver = RECEIVERS.get(row.system)
+                if secret and receiver is not None:
+                    endpoints[row.id] = WebhookEndpoint(receiver(row.options or {}), secret)
+        return Intake(
+            transaction=self.runtime.transaction,
+            sessions=self.sessions,
+            endpoints=endpoints,
+            clock=self.clock,
+        )
 
     def poll_now(self, tenant_id: int, flow: str) -> JobHandle[dict[str, Any]]:
         """Poll one flow now, in the background; returns the run's handle."""

@@ -8,10 +8,10 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -134,12 +134,17 @@ def serve(
 
 
 def start(
-    settings: Settings, vault: Vault, *, engine: EngineControl | None = None
+    settings: Settings,
+    vault: Vault,
+    *,
+    engine: EngineControl | None = None,
+    routers: Sequence[APIRouter] = (),
 ) -> Callable[[], None]:
     """Start the portal in the background on ``settings.web_host:web_port``; return a stopper.
 
     This is how ``syncloom run`` starts the portal next to the runtime, with the vault it has
-    already opened and checked.
+    already opened and checked. ``routers`` are mounted beside the portal (the webhook
+    intake, which authenticates its deliveries by signature rather than by session).
 
     Raises:
         ConfigError: the port is taken or the server did not come up.
@@ -148,5 +153,8 @@ def start(
     from syncloom.store.db import make_engine, session_factory
 
     deps = PortalDeps(sessions=session_factory(make_engine(settings.database_url)), vault=vault)
-    server = PortalServer(create_app(deps, engine=engine), settings.web_host, settings.web_port)
+    app = create_app(deps, engine=engine)
+    for router in routers:
+        app.include_router(router)
+    server = PortalServer(app, settings.web_host, settings.web_port)
     return server.start().stop
