@@ -93,3 +93,27 @@ def test_a_field_changed_on_one_side_travels_both_ways(tmp_path):
         outcome = w.run(job.run(RecordKey("intacct", "CUSTOMER", customer_id)))
         assert outcome.action == "updated"
         assert w.run(w.crm.get("Account", account.key.id)).values["Phone"] == "+1 555 0111"
+
+
+FLAPPY = flow_document("both", "newest_wins").replace(
+    "    key: {template:", "    flapping: {max_syncs: 3, window_min: 10}\n    key: {template:"
+)
+
+
+def test_a_pair_synced_back_and_forth_too_often_is_paused_for_review(tmp_path):
+    with world(tmp_path, FLAPPY) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_first_account(w.crm))
+        customer_id = RecordKey.parse(w.run(job.run(account.key)).target_key).id
+        erp_key = RecordKey("intacct", "CUSTOMER", customer_id)
+        for n in range(3):  # something outside keeps changing the name, on alternating sides
+            if n % 2:
+                w.run(w.erp.update("CUSTOMER", customer_id, {"NAME": f"ERP {n}"}))
+                assert w.run(job.run(erp_key)).action == "updated"
+            else:
+                w.run(w.crm.update("Account", account.key.id, {"Name": f"CRM {n}"}))
+                assert w.run(job.run(account.key)).action == "updated"
+        w.run(w.crm.update("Account", account.key.id, {"Name": "CRM 3"}))
+        with pytest.raises(ConflictError, match="flapping"):
+            w.run(job.run(account.key))
+        assert w.run(w.erp.get("CUSTOMER", customer_id)).values["NAME"] == "CRM 2"  # not "CRM 3"

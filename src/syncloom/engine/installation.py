@@ -22,7 +22,7 @@ from syncloom.engine.bridge import LoopBridge
 from syncloom.engine.budget import Limits
 from syncloom.engine.clock import Clock
 from syncloom.engine.dead_letters import DeadLetterQueue
-from syncloom.engine.echo import EchoFilter
+from syncloom.engine.echo import EchoFilter, FlappingDetector
 from syncloom.engine.flows import Flow, FlowDirection, FlowDocument, Side
 from syncloom.engine.governor import Governor
 from syncloom.engine.ledger import SqlWriteLedger
@@ -135,6 +135,7 @@ class Installation:
             dead_letters=self.dead_letters,
             sessions=self.sessions,
             parents=self._parent_job,
+            flapping=FlappingDetector.from_spec(flow.flapping, self.clock),
         )
         return FlowUnit(flow, job)
 

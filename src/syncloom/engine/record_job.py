@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncloom.connectors.base import Connector, Record, RecordKey, Values
 from syncloom.engine.binder import Binder, LinkView
 from syncloom.engine.dead_letters import DeadLetterQueue
-from syncloom.engine.echo import EchoFilter
+from syncloom.engine.echo import EchoFilter, FlappingDetector
 from syncloom.engine.flows import (
     DeleteRule,
     Dependency,
@@ -122,6 +122,7 @@ class RecordJob:
         sessions: sessionmaker[Session],
         matcher: Matcher | None = None,
         parents: Callable[[str], RecordJob] | None = None,
+        flapping: FlappingDetector | None = None,
     ) -> None:
         self.flow = flow
         self.source = source
@@ -135,6 +136,7 @@ class RecordJob:
         self._sessions = sessions
         self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
         self.parents = parents
+        self.flapping = flapping
 
     # -- the template -------------------------------------------------------------------
     async def run(
@@ -481,6 +483,8 @@ class RecordJob:
                 "conflict needs review on: " + ", ".join(r.field for r in reviews),
                 record_key=str(source.key),
             )
+        if not plan.is_noop:
+            self.check_flapping(source)
         read_source, read_target = source, target
         target, source = await self.apply(plan, source, target)
         written_back = None
@@ -503,6 +507,22 @@ class RecordJob:
         )
         writes = bool(plan.to_target) + bool(plan.to_source) + bool(written_back)
         return JobOutcome(action, "", str(source.key), str(target.key), writes, plan.diff())
+
+    def check_flapping(self, source: Record) -> None:
+        """Runs before an update: a pair synced back and forth too often is paused for review.
+
+        Raises:
+            ConflictError: the pair flaps; a person must look at what keeps changing it.
+        """
+        if self.flapping is None:
+            return
+        verdict = self.flapping.record_sync(str(source.key))
+        if verdict.paused:
+            raise ConflictError(
+                f"flapping: synced {verdict.syncs_in_window} times in "
+                f"{self.flow.flapping.window_min} min; paused until someone resumes it",
+                record_key=str(source.key),
+            )
 
     async def apply(self, plan: SyncPlan, source: Record, target: Record) -> tuple[Record, Record]:
         """Runs after planning: write the target's and the source's share of the plan."""
