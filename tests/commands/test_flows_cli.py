@@ -94,6 +94,18 @@ def test_add_import_run_list(env, tmp_path):
         assert "Supervisor" not in run.stdout + run.stderr
         letters = syncloom(env, "dlq", "list")
         assert letters.returncode == 0, letters.stderr
+        dry = syncloom(env, "flows", "dry-run", "accounts")
+        assert dry.returncode == 0, dry.stderr
+        assert "{" in dry.stdout
+        loaded = syncloom(env, "flows", "backfill", "accounts", "--since", "2020-01-01")
+        assert loaded.returncode == 0, loaded.stderr
+        assert "succeeded" in loaded.stdout
+        report = syncloom(env, "reconcile", "accounts")
+        assert report.returncode == 0, report.stderr
+        assert "source_count" in report.stdout
+        bad = syncloom(env, "flows", "backfill", "accounts", "--since", "last tuesday")
+        assert bad.returncode == 2
+        assert "not an ISO date" in bad.stderr
 
 
 def test_bad_input_is_one_line_and_nonzero(env, tmp_path):

@@ -6,7 +6,7 @@ import typer
 
 from syncloom.commands.connections import connections_app
 from syncloom.commands.dlq import dlq_app
-from syncloom.commands.flows import flows_app
+from syncloom.commands.flows import flows_app, reconcile_flow
 from syncloom.commands.processes import register as register_processes
 
 __all__ = ["register"]
@@ -17,4 +17,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(flows_app, name="flows")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(connections_app, name="connections")
+
+    @app.command("reconcile")
+    def reconcile(flow: str, tenant: str | None = None) -> None:
+        """Compare both sides of a flow: counts, sums, unmatched keys, mismatched fields."""
+        reconcile_flow(flow, tenant)
+
     register_processes(app)

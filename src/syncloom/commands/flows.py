@@ -126,3 +126,100 @@ def _wait_all(node: Any, job_ids: list[str], timeout_s: float) -> dict[str, int]
         action = str(result.get("action", "done"))
         counts[action] = counts.get(action, 0) + 1
     return counts
+
+
+def _started_node(ctx: Context) -> Any:
+    from syncloom.node import Node
+
+    node = Node(ctx.database_url, ctx.sessions, ctx.vault)
+    with errors():
+        node.start()
+    return node
+
+
+@flows_app.command("backfill")
+def backfill(
+    flow: Annotated[str, typer.Argument(help="The flow to load.")],
+    since: Annotated[
+        str | None, typer.Option(help="Only records changed since (ISO date, UTC).")
+    ] = None,
+    tenant: TenantOption = None,
+) -> None:
+    """Load a flow in pages (everything, or what changed since a date), with a progress bar."""
+    from datetime import UTC, datetime
+
+    from rich.progress import Progress, TextColumn
+
+    from syncloom.engine.bulk import BulkLoad
+    from syncloom.engine.jobs import installation
+
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        except ValueError:
+            raise fail(f"--since {since!r} is not an ISO date") from None
+    ctx = open_context(tenant)
+    node = _started_node(ctx)
+    try:
+        with errors(), Progress(TextColumn("{task.description}")) as progress:
+            task = progress.add_task(f"{flow}: starting")
+
+            def show(state: Any) -> None:
+                counts = ", ".join(f"{k} {v}" for k, v in sorted(state.counts.items()))
+                progress.update(
+                    task, description=f"{flow}: page {state.pages}, read {state.read} ({counts})"
+                )
+
+            load = BulkLoad.for_flow(installation(ctx.tenant_id), flow)
+            run = node.bridge.run(load.run(since=start, progress=show))
+        out.print(f"run {run.id}: {run.status.value} {run.counts}", highlight=False)
+    finally:
+        node.stop()
+
+
+@flows_app.command("dry-run")
+def dry_run(
+    flow: Annotated[str, typer.Argument(help="The flow to try.")],
+    tenant: TenantOption = None,
+) -> None:
+    """Report what a load of the flow would create, update, match and send to review."""
+    import json
+
+    from syncloom.control import NodeControl
+
+    ctx = open_context(tenant)
+    node = _started_node(ctx)
+    try:
+        with errors():
+            report = NodeControl(node).dry_run(ctx.tenant_id, flow)
+    finally:
+        node.stop()
+    out.print_json(json.dumps(report, default=str))
+
+
+@flows_app.command("reconcile")
+def reconcile(
+    flow: Annotated[str, typer.Argument(help="The flow to reconcile.")],
+    tenant: TenantOption = None,
+) -> None:
+    """Compare both sides of a flow: counts, sums, unmatched keys, mismatched fields."""
+    reconcile_flow(flow, tenant)
+
+
+def reconcile_flow(flow: str, tenant: str | None) -> None:
+    """Print the reconciliation report of one flow."""
+    import json
+
+    from syncloom.engine.jobs import installation
+    from syncloom.engine.reconcile import Reconciler
+
+    ctx = open_context(tenant)
+    node = _started_node(ctx)
+    try:
+        with errors():
+            reconciler = Reconciler.for_flow(installation(ctx.tenant_id), flow)
+            report = node.bridge.run(reconciler.report())
+    finally:
+        node.stop()
+    out.print_json(json.dumps(report.as_dict(), default=str))
