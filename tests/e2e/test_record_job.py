@@ -125,3 +125,26 @@ async def _first_keys(crm, entity):
     async for page in crm.iter_keys(entity, page_size=50):
         return list(page)
     return []
+
+
+def test_a_record_held_by_a_bulk_page_waits_for_it(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from syncloom.errors import TransientError
+    from syncloom.store.models import Link
+
+    with world(tmp_path, flow_document()) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_accounts(w.crm))[0]
+        w.run(job.run(account.key))
+        with w.sessions.begin() as session:
+            link = session.query(Link).one()
+            link.lease_owner = "bulk-run-7"
+            link.lease_expires_at = datetime.now(UTC) + timedelta(minutes=5)
+        w.run(w.crm.update("Account", account.key.id, {"Name": "While bulk runs"}))
+        with pytest.raises(TransientError, match="bulk run holds") as caught:
+            w.run(job.run(account.key))
+        assert caught.value.retry_after_s == 5.0
+        with w.sessions.begin() as session:
+            session.query(Link).one().lease_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        assert w.run(job.run(account.key)).action == "updated"

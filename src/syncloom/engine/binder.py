@@ -10,6 +10,7 @@ caller's transaction so the link, the record log and the ledger commit together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_
@@ -34,6 +35,12 @@ class LinkView:
     state: LinkState
     base_snapshot: dict[str, Any] | None
     legal_entity: str | None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+
+    def leased_at(self, now: datetime) -> bool:
+        """True while a bulk run holds this link (its pages own the record until they settle)."""
+        return bool(self.lease_owner and self.lease_expires_at and self.lease_expires_at > now)
 
     def key(self, side: Side) -> str | None:
         """The bound key on ``side``, or the reserved one while the create is pending."""
@@ -50,6 +57,8 @@ def _view(link: Link) -> LinkView:
         link.state,
         dict(link.base_snapshot) if link.base_snapshot else None,
         link.legal_entity,
+        link.lease_owner,
+        link.lease_expires_at,
     )
 
 
@@ -67,6 +76,10 @@ class Binder:
         self.tenant_id = tenant_id
         self.flow = flow
         self._clock = clock
+
+    def now(self) -> datetime:
+        """The binder's clock, for lease checks."""
+        return self._clock.now_utc()
 
     def _select(self) -> Select[Link]:
         return Link.scoped(self.tenant_id).where(Link.flow == self.flow)

@@ -188,6 +188,11 @@ class RecordJob:
     async def read_pair(self, hint: RecordKey, side: FlowSide) -> _Pair:
         """Runs first: find the twin through the link and read both records now."""
         link = self.binder.find(str(hint), side.side)
+        if link is not None and link.leased_at(self.binder.now()):
+            # A bulk page owns this record until it settles; come back when it has.
+            raise TransientError(
+                "a bulk run holds this record", retry_after_s=5.0, record_key=str(hint)
+            )
         keys = {side.side: str(hint)}
         if link is not None:
             for end in (self.source, self.target):
