@@ -99,47 +99,60 @@ def recover(
         list[str], typer.Argument(help="Executor ids of workers that will not come back.")
     ],
     database_url: DatabaseUrl = None,
-    executor_id: ExecutorId = None,
+    wait: Annotated[
+        bool, typer.Option(help="Wait until the live workers have finished every run.")
+    ] = True,
     timeout_s: Annotated[
         float, typer.Option("--timeout", min=1, help="Give up waiting after this many seconds.")
     ] = 600.0,
 ) -> None:
-    """Take over the pending work of departed workers, and wait until it has finished.
+    """Hand the pending work of departed workers back to the queues for the live workers.
 
-    The runs go back to their queues, where any live worker (this process included, while it
-    waits) resumes each one after its last checkpoint. Never name a worker that is still up.
+    Each run resumes on a live worker after its last checkpoint. This command runs nothing
+    itself, so it is safe to run from anywhere. Never name a worker that is still up.
     """
-    settings, vault = _open(database_url, executor_id)
-    node = _start_node(settings, vault, 16)
+    from syncloom.engine.runtime import recover_executors
+
+    settings = _settings(database_url, None)
+    with errors():
+        _check_schema(settings)
     try:
-        handles = _take_over(node, executor_ids)
-        console.print(
-            f"took over {len(handles)} pending run(s) of {', '.join(executor_ids)}",
-            highlight=False,
-        )
-        unfinished = _wait_final(handles, timeout_s)
-    finally:
-        node.stop()
-    if unfinished:
-        raise fail(f"{unfinished} taken-over run(s) still unfinished after {timeout_s:.0f} s")
+        taken = recover_executors(settings.database_url, executor_ids)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"took over {len(taken)} pending run(s) of {', '.join(executor_ids)}", highlight=False
+    )
+    if not wait:
+        return
+    left = _wait_final(settings.database_url, taken, timeout_s)
+    if left:
+        raise fail(f"{left} taken-over run(s) still unfinished after {timeout_s:.0f} s")
     console.print("every taken-over run has finished", highlight=False)
 
 
-def _open(database_url: str | None, executor_id: str | None) -> tuple[Settings, Vault]:
-    """Settings, a schema check and the vault, failing with one line."""
+def _settings(database_url: str | None, executor_id: str | None) -> Settings:
     from syncloom.log import configure_logging
     from syncloom.settings import load_settings
 
     with errors():
         settings = load_settings(database_url=database_url, executor_id=executor_id)
-        configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def _open(database_url: str | None, executor_id: str | None) -> tuple[Settings, Vault]:
+    """Settings, a schema check and the vault, failing with one line."""
+    settings = _settings(database_url, executor_id)
+    with errors():
+        _check_schema(settings)
         return settings, _open_vault(settings)
 
 
-def _open_vault(settings: Settings) -> Vault:
-    from syncloom.store import describe_url, make_engine
+def _check_schema(settings: Settings) -> None:
+    """Refuse to start on a database another release migrated, or none has yet."""
+    from syncloom.store import describe_url
     from syncloom.store.migrate import current_revision, head_revision
-    from syncloom.vault import open_vault
 
     have, want = current_revision(settings.database_url), head_revision()
     if have != want:
@@ -147,6 +160,12 @@ def _open_vault(settings: Settings) -> Vault:
             f"the database {describe_url(settings.database_url)} is at revision {have or 'none'}, "
             f"this build needs {want}: run `syncloom db upgrade` once, then start the processes"
         )
+
+
+def _open_vault(settings: Settings) -> Vault:
+    from syncloom.store import make_engine
+    from syncloom.vault import open_vault
+
     engine = make_engine(settings.database_url)
     try:
         return open_vault(settings, engine)
@@ -188,14 +207,17 @@ def _take_over(node: Node, executor_ids: Sequence[str]) -> list[JobHandle[object
         raise fail(str(exc)) from None
 
 
-def _wait_final(handles: Sequence[JobHandle[object]], timeout_s: float) -> int:
-    """Wait until every handle's run has ended; returns how many had not."""
+def _wait_final(database_url: str, workflow_ids: Sequence[str], timeout_s: float) -> int:
+    """Wait until every run has ended; returns how many had not by the deadline."""
+    from syncloom.engine.runtime import unfinished_runs
+
     deadline = time.monotonic() + timeout_s
-    waiting = list(handles)
-    while waiting and time.monotonic() < deadline:
-        waiting = [handle for handle in waiting if not handle.status().is_final]
-        if waiting:
-            time.sleep(0.2)
+    waiting = list(workflow_ids)
+    while waiting:
+        waiting = unfinished_runs(database_url, waiting)
+        if not waiting or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     return len(waiting)
 
 

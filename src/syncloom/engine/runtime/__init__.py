@@ -35,6 +35,9 @@ What it does not give us, and where that lives instead:
 - Recovery across versions: a run is resumed only by a process with the same application
   version (by default derived from the workflows' source), so pass ``app_version`` to keep
   recovering across deploys that do not change workflow shapes.
+- Taking over a worker that never comes back: :func:`recover_executors` hands its pending
+  runs back to the queues from any process (``syncloom recover``); :meth:`Runtime.recover`
+  does the same inside a live worker (``syncloom worker --take-over``).
 - On Python >= 3.12 it needs SQLite >= 3.42; :func:`check_sqlite_support` says so at launch.
 """
 
@@ -50,6 +53,7 @@ from syncloom.engine.runtime.handle import JobHandle, JobState
 from syncloom.engine.runtime.ids import workflow_id_for
 from syncloom.engine.runtime.preflight import check_sqlite_support
 from syncloom.engine.runtime.queues import QueueSpec
+from syncloom.engine.runtime.recovery import recover_executors, unfinished_runs
 from syncloom.engine.runtime.runtime import Runtime, ScheduledWorkflow
 from syncloom.engine.runtime.transaction import Transaction
 
@@ -64,6 +68,8 @@ __all__ = [
     "current_workflow_id",
     "durable_step",
     "durable_workflow",
+    "recover_executors",
     "sleep",
+    "unfinished_runs",
     "workflow_id_for",
 ]
