@@ -22,7 +22,7 @@ from syncloom.engine.runtime import Runtime, durable_step, durable_workflow, sle
 from syncloom.engine.runtime.ids import workflow_id_for
 from syncloom.engine.watermarks import version_of
 from syncloom.errors import ConfigError
-from syncloom.store.models import ReviewItem
+from syncloom.store.models import ReviewItem, ReviewStatus
 
 __all__ = [
     "RECORD_QUEUE",
@@ -128,6 +128,7 @@ def _attempt(
             "error": str(exc),
             "first_failure": first,
             "vendor_code": getattr(exc, "vendor_code", None),
+            "record_key": getattr(exc, "record_key", None),
         }
     return {"status": "ok", **outcome.as_dict()}
 
@@ -144,19 +145,7 @@ def _park(
     inst = installation(tenant_id)
     text = f"{result['error_class']}: {result['error']}"
     if result["action"] == RetryAction.REVIEW.value:
-        with inst.sessions.begin() as session:
-            session.add(
-                ReviewItem(
-                    tenant_id=tenant_id,
-                    flow=flow,
-                    record_key=key,
-                    kind="conflict",
-                    details={"error": text},
-                )
-            )
-            inst.log.add(
-                session, flow=flow, record_key=key, action="review", error=text, attempt=attempts
-            )
+        _review(inst, flow, result.get("record_key") or key, text, attempts)
         return
     payload: dict[str, Any] = {"key": key, "reason": result.get("reason")}
     if result.get("vendor_code"):
@@ -174,6 +163,31 @@ def _park(
     with inst.sessions.begin() as session:
         inst.log.add(
             session, flow=flow, record_key=key, action="failed", error=text, attempt=attempts
+        )
+
+
+def _review(inst: Installation, flow: str, key: str, text: str, attempts: int) -> None:
+    # One open item per record: the hint from either side, or a newer version of the same
+    # conflict, joins the item already waiting instead of asking the person twice.
+    with inst.sessions.begin() as session:
+        waiting = (
+            session.query(ReviewItem)
+            .filter_by(tenant_id=inst.tenant_id, flow=flow, record_key=key)
+            .filter(ReviewItem.status == ReviewStatus.OPEN)
+            .first()
+        )
+        if waiting is None:
+            session.add(
+                ReviewItem(
+                    tenant_id=inst.tenant_id,
+                    flow=flow,
+                    record_key=key,
+                    kind="conflict",
+                    details={"error": text},
+                )
+            )
+        inst.log.add(
+            session, flow=flow, record_key=key, action="review", error=text, attempt=attempts
         )
 
 
