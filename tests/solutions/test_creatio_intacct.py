@@ -237,3 +237,25 @@ def test_intacct_payment_becomes_activity_on_the_account(tmp_path):
         assert "1250" in activity.values["Title"]
         assert "Check" in activity.values["DetailedResult"]
         assert activity.values["StartDate"].date() == date(2026, 3, 2)
+
+
+def test_invoice_create_retried_after_a_crash_writes_one_invoice(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        opportunity = _win_seeded_opportunity(w)
+        job = w.inst.unit("opportunities_invoices").job
+        real_settle = job.settle
+
+        class Killed(Exception):
+            """Stands for the process dying after the invoice was written."""
+
+        def crash(*args, **kwargs):
+            raise Killed
+
+        job.settle = crash
+        with pytest.raises(Killed):
+            w.sync("opportunities_invoices", opportunity.key)
+        job.settle = real_settle
+        outcome = w.sync("opportunities_invoices", opportunity.key)
+        assert outcome.target_key is not None
+        invoices = w.search(ERP, "ARINVOICE", EXTERNALID=opportunity.key.id)
+        assert [r.key for r in invoices] == [RecordKey.parse(outcome.target_key)]

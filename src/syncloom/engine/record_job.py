@@ -22,6 +22,7 @@ from syncloom.connectors.base import Connector, Record, RecordKey, Values
 from syncloom.engine.binder import Binder, LinkView
 from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.engine.echo import EchoFilter, FlappingDetector
+from syncloom.engine.field_checks import FieldChecker
 from syncloom.engine.flows import (
     DeleteRule,
     Dependency,
@@ -137,6 +138,7 @@ class RecordJob:
         self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
         self.parents = parents
         self.flapping = flapping
+        self.field_checks = FieldChecker(target.connector, target.entity)
 
     # -- the template -------------------------------------------------------------------
     async def run(
@@ -319,6 +321,7 @@ class RecordJob:
         }
         if self.flow.lines is not None and self.flow.lines.target is not None:
             payload[self.flow.lines.target] = [values for _, values in lines]
+        await self.field_checks.check(payload, for_create=True, record_key=str(source.key))
         legal_entity = self.legal_entity(source)
         ident = render_key(
             self.flow.key.template, source=source.key, payload=payload, legal_entity=legal_entity
@@ -429,8 +432,10 @@ class RecordJob:
         try:
             async with self.target.slot():
                 return await self.target.connector.create(self.target.entity, payload, ident)
-        except AlreadyExistsError:
-            existing = await self._read(self.target, str(self.target.key(ident)))
+        except AlreadyExistsError as exc:
+            # The system names the existing record when it keys records itself (by an
+            # external id); otherwise it is the key we reserved.
+            existing = await self._read(self.target, str(self.target.key(exc.key or ident)))
             if existing is None:
                 raise TransientError("the reserved key exists but cannot be read yet") from None
             return existing
@@ -490,6 +495,7 @@ class RecordJob:
             )
         if not plan.is_noop:
             self.check_flapping(source)
+        await self.field_checks.check(plan.to_target, for_create=False, record_key=str(source.key))
         read_source, read_target = source, target
         target, source = await self.apply(plan, source, target)
         written_back = None

@@ -162,3 +162,22 @@ def test_from_config_requires_credentials() -> None:
     )
     assert conn.entity_id == "E200"
     assert conn.client.url.endswith("/ia/xml/xmlgw.phtml")
+
+
+async def test_invoice_retried_with_its_external_id_is_not_written_twice(
+    sim: SimulatorHandle,
+) -> None:
+    conn = connect(sim)
+    values = {
+        "CUSTOMERID": "C00001",
+        "WHENCREATED": date(2031, 3, 1),
+        "EXTERNALID": "opp-7f1e0c2a",
+        "lines": [{"ACCOUNTNO": "4000", "AMOUNT": Decimal("25.00")}],
+    }
+    first = await conn.create("ARINVOICE", values)
+    with pytest.raises(AlreadyExistsError) as caught:
+        await conn.create("ARINVOICE", values)
+    assert caught.value.key == first.key.id
+    found = await conn.search("ARINVOICE", {"EXTERNALID": "opp-7f1e0c2a"})
+    assert [r.key for r in found] == [first.key]
+    await conn.aclose()

@@ -34,6 +34,7 @@ from syncloom.connectors.intacct.entities import ENTITIES, IntacctEntity
 from syncloom.connectors.intacct.errors import SYSTEM
 from syncloom.connectors.intacct.records import to_record
 from syncloom.errors import (
+    AlreadyExistsError,
     ConfigError,
     NotFoundError,
     RemoteError,
@@ -233,7 +234,21 @@ class IntacctConnector:
         return await BatchWriter(self).run(ops)
 
     async def create_legacy(self, spec: IntacctEntity, values: Values, key: str | None) -> Record:
-        """Create through the object's legacy function, then read it back by ``<key>``."""
+        """Create through the object's legacy function, then read it back by ``<key>``.
+
+        Objects keyed by the server's ``RECORDNO`` are made idempotent through ``EXTERNALID``:
+        a create whose external id already exists raises AlreadyExistsError naming the record,
+        so a create retried after a lost answer never writes a second invoice or payment.
+        """
+        external = values.get("EXTERNALID")
+        if spec.server_keyed and spec.spec.field("EXTERNALID") is not None and external:
+            found = await self.search(spec.name, {"EXTERNALID": external}, limit=2)
+            if found:
+                raise AlreadyExistsError(
+                    f"{spec.name} with EXTERNALID {external} already exists",
+                    key=found[0].key.id,
+                    system=SYSTEM,
+                )
         if spec.writer == "create_invoice":
             body = legacy.create_invoice(values)
         elif spec.writer == "create_arpayment":
