@@ -3,10 +3,14 @@
 The web process mounts the router this module builds (``app.include_router(...)``). The tenant
 is named by slug or id, the connection by name. The body is read while streaming with a size
 cap, so an oversized or endless body is refused at the cap, never buffered whole. Every refusal
-is a JSON body ``{"error": ..., "reason": ...}`` with the status the Intake chose.
+is a JSON body ``{"error": ..., "reason": ...}`` with the status the Intake chose. A body
+that trickles in slower than ``body_timeout_s`` allows is refused with 408, so a slow sender
+cannot hold a worker's connection open.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -27,13 +31,15 @@ _ERRORS = {
     413: "too_large",
 }
 _log = get_logger(__name__)
+BODY_TIMEOUT_S = 10.0
 
 
-def intake_router(intake: Intake) -> APIRouter:
+def intake_router(intake: Intake, *, body_timeout_s: float = BODY_TIMEOUT_S) -> APIRouter:
     """Build the router that hands pushed deliveries to ``intake``.
 
     Args:
         intake: stores and enqueues accepted deliveries.
+        body_timeout_s: the longest a sender may take to send its whole body.
 
     Returns:
         A router with ``POST /hooks/{tenant}/{connection}``, answering 202 with
@@ -45,7 +51,7 @@ def intake_router(intake: Intake) -> APIRouter:
     async def receive_hook(tenant: str, connection: str, request: Request) -> JSONResponse:
         """Accept one signed change notice from a Connection's system."""
         try:
-            body = await read_capped(request, intake.max_body_bytes)
+            body = await read_capped(request, intake.max_body_bytes, timeout_s=body_timeout_s)
             # The intake talks to the database synchronously: keep it off the event loop.
             tenant_id = await run_in_threadpool(intake.tenant_id, tenant)
             headers = dict(request.headers)
@@ -66,12 +72,13 @@ def intake_router(intake: Intake) -> APIRouter:
     return router
 
 
-async def read_capped(request: Request, limit: int) -> bytes:
+async def read_capped(request: Request, limit: int, *, timeout_s: float | None = None) -> bytes:
     """The request body, read chunk by chunk and refused as soon as it passes ``limit``.
 
     Raises:
         WebhookRejected: 413 when the declared or the streamed length passes ``limit``,
-            400 when the declared length is not a number.
+            400 when the declared length is not a number, 408 when the whole body takes
+            longer than ``timeout_s`` to arrive.
     """
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -79,6 +86,14 @@ async def read_capped(request: Request, limit: int) -> bytes:
             raise WebhookRejected(400, "malformed Content-Length header")
         if int(declared) > limit:
             raise WebhookRejected(413, f"body larger than {limit} bytes")
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _read_chunks(request, limit)
+    except TimeoutError:
+        raise WebhookRejected(408, f"body not received within {timeout_s:g} s") from None
+
+
+async def _read_chunks(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
