@@ -23,7 +23,6 @@ from syncloom.engine.binder import Binder, LinkView
 from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.engine.echo import EchoFilter, FlappingDetector
 from syncloom.engine.field_checks import FieldChecker
-from syncloom.engine.field_checks import FieldChecker
 from syncloom.engine.flows import (
     DeleteRule,
     Dependency,
@@ -323,7 +322,6 @@ class RecordJob:
         if self.flow.lines is not None and self.flow.lines.target is not None:
             payload[self.flow.lines.target] = [values for _, values in lines]
         await self.field_checks.check(payload, for_create=True, record_key=str(source.key))
-        await self.field_checks.check(payload, for_create=True, record_key=str(source.key))
         legal_entity = self.legal_entity(source)
         ident = render_key(
             self.flow.key.template, source=source.key, payload=payload, legal_entity=legal_entity
@@ -497,7 +495,6 @@ class RecordJob:
             )
         if not plan.is_noop:
             self.check_flapping(source)
-        await self.field_checks.check(plan.to_target, for_create=False, record_key=str(source.key))
         await self.field_checks.check(plan.to_target, for_create=False, record_key=str(source.key))
         read_source, read_target = source, target
         target, source = await self.apply(plan, source, target)
