@@ -31,6 +31,7 @@ from syncloom.engine.poller import Poller, PollReport, Tx
 from syncloom.engine.record_job import FlowSide, RecordJob
 from syncloom.engine.record_log import RecordLog
 from syncloom.engine.retry import RetryPolicy
+from syncloom.engine.schedule import BatchWindow
 from syncloom.engine.watermarks import WatermarkStore
 from syncloom.errors import ConfigError
 
@@ -190,6 +191,8 @@ class Installation:
             enqueue=enqueue_record,
             overlap=self.poll_overlap,
             page_size=self.page_size,
+            windows=[BatchWindow.from_spec(w) for w in self.unit(flow).flow.batch_windows],
+            clock=self.clock,
         )
 
     def partition_key(self, flow: str, key: RecordKey) -> str:
