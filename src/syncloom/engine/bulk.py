@@ -201,8 +201,11 @@ class BulkLoad:
             counts["calls"] = writes.calls
             counts["written_back"] = writes.written_back
             self._advance(session, run_id, page.cursor, counts)
-        for record in writes.targets.values():
-            snapshot.add(record)
+        if snapshot.index is not None or self.refresh_linked:
+            # Only a match or a refresh looks a written record up again; otherwise keeping
+            # every created record would grow the run's memory with the size of the load.
+            for record in writes.targets.values():
+                snapshot.add(record)
         return PageOutcome(page.cursor, len(page.records), dict(counts))
 
     async def prepare(self) -> TargetSnapshot:
