@@ -7,9 +7,9 @@ are the ``XxxId`` properties bound by a navigation property's referential constr
 
 from __future__ import annotations
 
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from syncloom.connectors.base import DeletePolicy, EntitySpec, FieldSpec, FieldType
 from syncloom.connectors.creatio.entities import (
@@ -20,6 +20,7 @@ from syncloom.connectors.creatio.entities import (
     REQUIRED,
     SERVER_SET,
 )
+from syncloom.errors import TransientError
 
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 _TYPES = {
@@ -36,8 +37,19 @@ _TYPES = {
 
 
 def parse_metadata(xml: bytes) -> dict[str, EntitySpec]:
-    """Every entity type of a CSDL document, by name (streams left out)."""
-    root = ElementTree.fromstring(xml, forbid_dtd=True)
+    """Every entity type of a CSDL document, by name (streams left out).
+
+    Raises:
+        TransientError: the document is not well-formed XML or carries a DTD or entities
+            (refused, never expanded): a broken proxy or a hostile server.
+    """
+    try:
+        root = ElementTree.fromstring(xml, forbid_dtd=True)
+    except (ParseError, DefusedXmlException) as exc:
+        raise TransientError(
+            f"Creatio sent an unreadable $metadata ({type(exc).__name__}); retry later",
+            system="creatio",
+        ) from None
     specs = {}
     for entity_type in root.iter(f"{_EDM}EntityType"):
         spec = _entity(entity_type)

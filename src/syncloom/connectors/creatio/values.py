@@ -29,7 +29,10 @@ def parse_instant(text: str) -> datetime | None:
     day, clock, fraction, zone = match.groups()
     micros = (fraction or "").ljust(6, "0")[:6]
     offset = "+00:00" if zone in (None, "Z") else zone
-    moment = datetime.fromisoformat(f"{day}T{clock}.{micros}{offset}")
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}.{micros}{offset}")
+    except ValueError:  # shaped like a date-time, but no such day or hour (2026-02-30)
+        raise MappingError(f"not a Creatio date-time: {text!r}") from None
     if moment.year == 1:
         return None
     return moment.astimezone(UTC)

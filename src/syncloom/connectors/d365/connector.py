@@ -190,7 +190,10 @@ class D365Connector:
         if criteria:
             params["$filter"] = queries.equals(spec, criteria)
         doc = await self.client.get_json(spec.spec.name, params)
-        return [self._record(spec, r) for r in doc.get("value", [])]
+        # F&O reads '*' inside an eq string as a wildcard and offers no escape for it: keep
+        # only the rows that really equal what was asked, or a match could bind a stranger.
+        rows = [r for r in doc.get("value", []) if _equal_where_wild(r, criteria)]
+        return [self._record(spec, r) for r in rows]
 
     async def iter_keys(self, entity: str, page_size: int = 1000) -> AsyncIterator[Sequence[str]]:
         """Every id of ``entity``, following ``@odata.nextLink`` pages."""
@@ -341,3 +344,11 @@ class D365Connector:
             return OpResult(op, record=await self.get(op.entity, op.key or ""))
         except SyncError as exc:
             return OpResult(op, error=exc)
+
+
+def _equal_where_wild(row: Mapping[str, Any], criteria: Values) -> bool:
+    return all(
+        row.get(name) == value
+        for name, value in criteria.items()
+        if isinstance(value, str) and "*" in value
+    )
