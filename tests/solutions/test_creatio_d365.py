@@ -313,3 +313,27 @@ def test_quotation_retried_after_a_crash_keeps_one_header_and_one_line(tmp_path)
         assert len(quotations) == 1
         number = quotations[0].values["SalesQuotationNumber"]
         assert len(_rows(w, "SalesQuotationLines", SalesQuotationNumber=number)) == 1
+
+
+def test_quotation_whose_lines_were_never_written_gets_them_on_the_next_run(tmp_path):
+    with world(tmp_path, load_solution("creatio_d365"), ERP) as w:
+        job = w.inst.unit("opportunities_quotations").job
+        opportunity = w.get(CRM, "Opportunity", seed_id("Opportunity", 10))
+        real_lines = job.create_lines
+
+        class Killed(Exception):
+            """Stands for the process dying after the header, before its lines."""
+
+        async def crash(*args, **kwargs):
+            raise Killed
+
+        job.create_lines = crash  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            w.sync("opportunities_quotations", opportunity.key)
+        job.create_lines = real_lines  # type: ignore[method-assign]
+        outcome = w.sync("opportunities_quotations", opportunity.key)
+        assert outcome.action == "created"
+        quotations = w.search(ERP, "SalesQuotationHeadersV2", OpportunityId=opportunity.key.id)
+        assert len(quotations) == 1
+        number = quotations[0].values["SalesQuotationNumber"]
+        assert len(_rows(w, "SalesQuotationLines", SalesQuotationNumber=number)) == 1

@@ -164,7 +164,10 @@ class RecordJob:
             return self.note(echo)
         if not self.mapper.accepts(pair.source.values):
             return self.note(JobOutcome("skipped", "filtered out", str(pair.source.key)))
-        if pair.target is None:
+        # A reservation still pending means a create that never settled (a crash after the
+        # create call, or before its lines and write-back): finish the create, idempotently.
+        resuming = pair.link is not None and pair.link.state is LinkState.PENDING
+        if pair.target is None or resuming:
             return await self.create_or_match(pair.source, pair.link, overrides)
         return await self.update_pair(pair.source, pair.target, pair.link, overrides)
 
