@@ -168,8 +168,8 @@ def load(records: int, workdir: Path) -> tuple[int, float, float, int]:
         tenant_id=tenant_id,
         document=load_flows(DOCUMENT),
         connections={
-            "crm": ConnectionInfo(source, ids["crm"], limits),  # type: ignore[arg-type]
-            "erp": ConnectionInfo(sink, ids["erp"], limits),  # type: ignore[arg-type]
+            "crm": ConnectionInfo(source, ids["crm"], limits),
+            "erp": ConnectionInfo(sink, ids["erp"], limits),
         },
         sessions=sessions,
         clock=SystemClock(),

@@ -22,7 +22,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from benchmarks.bulk_targets import TARGETS, Target, engine_installation
+from syncloom.connectors.base import Record
 from syncloom.engine.bulk import BulkLoad
+from syncloom.engine.poller import Tx
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.simulators.creatio.app import CreatioSimulator
 from syncloom.simulators.intacct.app import IntacctSimulator
@@ -76,8 +78,13 @@ def _run(target: Target, records: int, crm_url: str, erp_url: str, workdir: Path
             with engine.begin() as connection:
                 yield CountingTx(connection)
 
-        enqueued: list[int] = []
-        inst.attach(transaction, lambda tx, flow, record: enqueued.append(1) or "job")
+        enqueued: list[str] = []
+
+        def enqueue(tx: Tx, flow: str, record: Record) -> str:
+            enqueued.append(str(record.key))
+            return str(record.key)
+
+        inst.attach(transaction, enqueue)
         handle, crm = SimulatorHandle(crm_url), inst.connections["crm"].connector
         keys = [k for page in bridge.run(_keys(crm)) for k in page][: max(CHANGES)]
         failed = False

@@ -11,6 +11,12 @@ BENCHMARKS = (
     "benchmarks.intacct_bench",
     "benchmarks.creatio_bench",
     "benchmarks.d365_bench",
+    "benchmarks.bulk_bench",
+    "benchmarks.bulk_targets",
+    "benchmarks.poll_cost",
+    "benchmarks.webhook_latency",
+    "benchmarks.bulk_memory",
+    "benchmarks.scale_out",
 )
 
 
