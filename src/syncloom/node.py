@@ -145,6 +145,7 @@ class Node:
             sessions=self.sessions,
             clock=self.clock,
             bridge=self.bridge,
+            vault=self.vault,
         )
 
     def _schedule(self, tenant_id: int, document: FlowDocument) -> None:

@@ -29,6 +29,7 @@ class RecordingEngine:
     sessions: sessionmaker[Session]
     calls: list[tuple[str, Any]] = field(default_factory=list)
     connection_ok: bool = True
+    vault: Vault | None = None  # the portal's vault: dead letter payloads are sealed with it
 
     def run_now(self, tenant_id: int, flow: str) -> str:
         self.calls.append(("run_now", (tenant_id, flow)))
@@ -51,7 +52,7 @@ class RecordingEngine:
 
     def replay(self, tenant_id: int, dead_letter_ids: Sequence[int]) -> list[int]:
         self.calls.append(("replay", (tenant_id, list(dead_letter_ids))))
-        queue = DeadLetterQueue(self.sessions, tenant_id, SystemClock())
+        queue = DeadLetterQueue(self.sessions, tenant_id, SystemClock(), self.vault)
         return [queue.mark_replayed(letter_id).id for letter_id in dead_letter_ids]
 
     def test_connection(self, tenant_id: int, connection_id: int) -> tuple[bool, str]:
@@ -104,6 +105,7 @@ def _world(sessions: sessionmaker[Session], ids: dict[str, int]) -> World:
     engine = RecordingEngine(sessions)
     deps = PortalDeps(sessions=sessions, vault=Vault(Keyring(current=MasterKey.generate())))
     deps.engine = engine
+    engine.vault = deps.vault
     users = {k: v for k, v in ids.items() if k not in ("acme", "globex")}
     return World(sessions, deps, engine, ids["acme"], ids["globex"], users)
 

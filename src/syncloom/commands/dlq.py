@@ -21,7 +21,7 @@ def _queue(tenant: str | None) -> tuple[Context, DeadLetterQueue]:
     from syncloom.engine.dead_letters import DeadLetterQueue
 
     ctx = open_context(tenant)
-    return ctx, DeadLetterQueue(ctx.sessions, ctx.tenant_id, SystemClock())
+    return ctx, DeadLetterQueue(ctx.sessions, ctx.tenant_id, SystemClock(), ctx.vault)
 
 
 @dlq_app.command("list")

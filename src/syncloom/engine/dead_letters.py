@@ -4,6 +4,9 @@ A permanent error (or retries exhausted after 72 hours) parks the record here wi
 payload, the error class and the system's own error text. An operator can edit the payload
 (as field overrides applied on the next attempt), replay one or many, or dismiss. A dead
 letter closes itself when a newer version of the same record syncs.
+
+With a vault, each payload is sealed at rest (see :mod:`syncloom.engine.privacy`) and opened
+again by the read methods.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.engine.clock import Clock
+from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, seal, unseal
 from syncloom.errors import ConfigError
 from syncloom.store.models import DeadLetter, DeadLetterStatus
+from syncloom.vault import Vault
 
 __all__ = ["DeadLetterQueue"]
 
@@ -23,10 +28,26 @@ __all__ = ["DeadLetterQueue"]
 class DeadLetterQueue:
     """The dead letters of one tenant."""
 
-    def __init__(self, sessions: sessionmaker[Session], tenant_id: int, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tenant_id: int,
+        clock: Clock,
+        vault: Vault | None = None,
+    ) -> None:
         self._sessions = sessions
         self.tenant_id = tenant_id
         self._clock = clock
+        self.vault = vault
+
+    def _seal(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return seal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, payload)
+
+    def _opened(self, session: Session, letter: DeadLetter) -> DeadLetter:
+        """Detach ``letter`` and give it its plain payload (never written back)."""
+        session.expunge(letter)
+        letter.payload = unseal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, letter.payload)
+        return letter
 
     def park(
         self,
@@ -44,7 +65,7 @@ class DeadLetterQueue:
             if letter is None:
                 letter = DeadLetter(tenant_id=self.tenant_id, flow=flow, record_key=record_key)
                 session.add(letter)
-            letter.payload = payload
+            letter.payload = self._seal(payload)
             letter.error_class = error_class
             letter.error_text = error_text
             letter.attempts = attempts
@@ -80,8 +101,7 @@ class DeadLetterQueue:
             letter = session.get(DeadLetter, letter_id)
             if letter is None or letter.tenant_id != self.tenant_id:
                 raise ConfigError(f"no dead letter {letter_id}")
-            session.expunge(letter)
-            return letter
+            return self._opened(session, letter)
 
     def list(
         self,
@@ -98,15 +118,14 @@ class DeadLetterQueue:
             if flow is not None:
                 query = query.where(DeadLetter.flow == flow)
             letters = list(session.scalars(query.order_by(DeadLetter.id.desc()).limit(limit)))
-            for letter in letters:
-                session.expunge(letter)
-            return letters
+            return [self._opened(session, letter) for letter in letters]
 
     def edit(self, letter_id: int, overrides: dict[str, Any]) -> None:
         """Store field overrides that the replay applies to the mapped payload."""
         with self._sessions.begin() as session:
             letter = self._owned(session, letter_id)
-            letter.payload = {**letter.payload, "overrides": overrides}
+            plain = unseal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, letter.payload)
+            letter.payload = self._seal({**plain, "overrides": overrides})
 
     def mark_replayed(self, letter_id: int) -> DeadLetter:
         """Mark a dead letter replayed; returns it so the caller can enqueue the record."""
@@ -115,8 +134,7 @@ class DeadLetterQueue:
             letter.status = DeadLetterStatus.REPLAYED
             letter.closed_at = self._clock.now_utc()
             session.flush()
-            session.expunge(letter)
-            return letter
+            return self._opened(session, letter)
 
     def dismiss(self, letter_id: int) -> None:
         """Close a dead letter without syncing it."""

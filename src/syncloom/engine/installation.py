@@ -34,6 +34,7 @@ from syncloom.engine.retry import RetryPolicy
 from syncloom.engine.schedule import BatchWindow
 from syncloom.engine.watermarks import WatermarkStore
 from syncloom.errors import ConfigError
+from syncloom.vault import Vault
 
 __all__ = ["ConnectionInfo", "FlowUnit", "Installation"]
 
@@ -83,6 +84,7 @@ class Installation:
         retry: RetryPolicy | None = None,
         poll_overlap: timedelta = timedelta(minutes=2),
         page_size: int = 500,
+        vault: Vault | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.document = document
@@ -94,8 +96,8 @@ class Installation:
         self.poll_overlap = poll_overlap
         self.page_size = page_size
         self.ledger = SqlWriteLedger(sessions, tenant_id, clock)
-        self.log = RecordLog(sessions, tenant_id)
-        self.dead_letters = DeadLetterQueue(sessions, tenant_id, clock)
+        self.log = RecordLog(sessions, tenant_id, vault)
+        self.dead_letters = DeadLetterQueue(sessions, tenant_id, clock, vault)
         self.governors = {name: self._governor(info) for name, info in self.connections.items()}
         users = {n: i.integration_user for n, i in self.connections.items() if i.integration_user}
         self.echo = EchoFilter(self.ledger, users)

@@ -3,6 +3,9 @@
 Each entry holds the action (created, updated, skipped, deleted, failed...), the field-level
 diff with both sides' values and the reason each winner won, and the error if any, so an
 operator can read a record's whole history and lineage.
+
+With a vault, each diff is sealed at rest (see :mod:`syncloom.engine.privacy`) and opened again
+by the read methods.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncloom.engine.privacy import RECORD_LOG_DIFF, seal, unseal
 from syncloom.store.models import RecordLogEntry
+from syncloom.vault import Vault
 
 __all__ = ["RecordLog"]
 
@@ -20,9 +25,12 @@ __all__ = ["RecordLog"]
 class RecordLog:
     """Writes and reads the ``record_log`` table for one tenant."""
 
-    def __init__(self, sessions: sessionmaker[Session], tenant_id: int) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], tenant_id: int, vault: Vault | None = None
+    ) -> None:
         self._sessions = sessions
         self.tenant_id = tenant_id
+        self.vault = vault
 
     def add(
         self,
@@ -43,7 +51,7 @@ class RecordLog:
                 flow=flow,
                 record_key=record_key,
                 action=action,
-                diff=diff or {},
+                diff=seal(self.vault, self.tenant_id, RECORD_LOG_DIFF, diff or {}),
                 error=error,
                 attempt=attempt,
                 run_id=run_id,
@@ -59,7 +67,11 @@ class RecordLog:
                 .order_by(RecordLogEntry.id.desc())
                 .limit(limit)
             )
-            return list(session.scalars(query))
+            entries = list(session.scalars(query))
+            for entry in entries:
+                session.expunge(entry)
+                entry.diff = unseal(self.vault, self.tenant_id, RECORD_LOG_DIFF, entry.diff)
+            return entries
 
     def actions(self, flow: str) -> list[str]:
         """Every action logged for a flow, oldest first (tests and reports)."""

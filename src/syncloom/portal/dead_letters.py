@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from syncloom.engine.dead_letters import DeadLetterQueue
+from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, unseal
 from syncloom.portal.auth import Principal
 from syncloom.portal.deps import PortalDeps
 from syncloom.portal.problems import FieldProblem, Invalid, Missing
 from syncloom.store.audit import AuditLog
 from syncloom.store.models import DeadLetter, DeadLetterStatus
+from syncloom.vault import Vault
 
 __all__ = [
     "DeadLetterFilter",
@@ -58,9 +60,11 @@ class DeadLetterView(BaseModel):
     closed_at: datetime | None
 
     @classmethod
-    def of(cls, row: DeadLetter) -> DeadLetterView:
-        """The view of one row."""
-        return cls.model_validate(row, from_attributes=True)
+    def of(cls, row: DeadLetter, vault: Vault | None = None) -> DeadLetterView:
+        """The view of one row (its payload opened with ``vault`` when sealed)."""
+        view = cls.model_validate(row, from_attributes=True)
+        payload = unseal(vault, row.tenant_id, DEAD_LETTER_PAYLOAD, row.payload)
+        return view.model_copy(update={"payload": payload})
 
 
 def list_letters(session: Session, tenant_id: int, query: DeadLetterFilter) -> list[DeadLetter]:
@@ -90,7 +94,7 @@ def find_letter(session: Session, tenant_id: int, letter_id: int) -> DeadLetter:
 
 
 def _queue(deps: PortalDeps, me: Principal) -> DeadLetterQueue:
-    return DeadLetterQueue(deps.sessions, me.tenant_id, deps.clock)
+    return DeadLetterQueue(deps.sessions, me.tenant_id, deps.clock, deps.vault)
 
 
 def _audit(deps: PortalDeps, me: Principal, action: str, letter_id: int, **delta: Any) -> None:
@@ -118,9 +122,10 @@ def edit(deps: PortalDeps, me: Principal, letter_id: int, overrides: dict[str, A
     """Store field overrides for the next replay."""
     _require_open(deps, me, [letter_id])
     with deps.sessions() as session:
-        before = find_letter(session, me.tenant_id, letter_id).payload.get("overrides")
+        before = DeadLetterView.of(find_letter(session, me.tenant_id, letter_id), deps.vault)
+    before_overrides = before.payload.get("overrides")
     _queue(deps, me).edit(letter_id, overrides)
-    _audit(deps, me, "dead_letter.edit", letter_id, overrides=(before, overrides))
+    _audit(deps, me, "dead_letter.edit", letter_id, overrides=(before_overrides, overrides))
 
 
 def replay(deps: PortalDeps, me: Principal, letter_ids: Sequence[int]) -> list[int]:

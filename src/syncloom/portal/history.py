@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
+from syncloom.engine.privacy import RECORD_LOG_DIFF, unseal
 from syncloom.portal.params import MAX_ID
 from syncloom.portal.problems import Missing
 from syncloom.store.models import (
@@ -23,6 +24,7 @@ from syncloom.store.models import (
     RunKind,
     RunStatus,
 )
+from syncloom.vault import Vault
 
 __all__ = [
     "FieldChange",
@@ -100,8 +102,9 @@ class LogEntryView(BaseModel):
     changes: list[FieldChange]
 
     @classmethod
-    def of(cls, row: RecordLogEntry) -> LogEntryView:
-        """The view of one entry."""
+    def of(cls, row: RecordLogEntry, vault: Vault | None = None) -> LogEntryView:
+        """The view of one entry (its diff opened with ``vault`` when sealed)."""
+        diff = unseal(vault, row.tenant_id, RECORD_LOG_DIFF, row.diff)
         return cls(
             id=row.id,
             flow=row.flow,
@@ -111,7 +114,7 @@ class LogEntryView(BaseModel):
             action=row.action,
             error=row.error,
             created_at=row.created_at,
-            changes=[_change(name, value) for name, value in sorted(row.diff.items())],
+            changes=[_change(name, value) for name, value in sorted(diff.items())],
         )
 
 
@@ -177,7 +180,9 @@ def find_run(session: Session, tenant_id: int, run_id: int) -> RunView:
     return RunView.model_validate(row)
 
 
-def list_entries(session: Session, tenant_id: int, query: RecordFilter) -> list[LogEntryView]:
+def list_entries(
+    session: Session, tenant_id: int, query: RecordFilter, vault: Vault | None = None
+) -> list[LogEntryView]:
     """The tenant's record-log entries, newest first."""
     select_ = RecordLogEntry.scoped(tenant_id)
     if query.flow:
@@ -191,16 +196,20 @@ def list_entries(session: Session, tenant_id: int, query: RecordFilter) -> list[
     if query.errors_only:
         select_ = select_.where(RecordLogEntry.error.is_not(None))
     rows = session.scalars(select_.order_by(RecordLogEntry.id.desc()).limit(query.limit))
-    return [LogEntryView.of(row) for row in rows]
+    return [LogEntryView.of(row, vault) for row in rows]
 
 
-def record_history(session: Session, tenant_id: int, flow: str, record_key: str) -> RecordHistory:
+def record_history(
+    session: Session, tenant_id: int, flow: str, record_key: str, vault: Vault | None = None
+) -> RecordHistory:
     """Everything known about one record in one flow.
 
     Raises:
         Missing: the tenant has nothing on this record.
     """
-    entries = list_entries(session, tenant_id, RecordFilter(flow=flow, record_key=None, limit=1000))
+    entries = list_entries(
+        session, tenant_id, RecordFilter(flow=flow, record_key=None, limit=1000), vault
+    )
     entries = [e for e in entries if e.record_key == record_key]
     links = session.scalars(
         Link.scoped(tenant_id).where(

@@ -40,7 +40,7 @@ def dead_letters(
     """List dead letters (open ones by default), newest first."""
     with deps_of(request).sessions() as session:
         rows = letters.list_letters(session, me.tenant_id, query)
-        return [DeadLetterView.of(row) for row in rows]
+        return [DeadLetterView.of(row, deps_of(request).vault) for row in rows]
 
 
 @router.post("/replay")
@@ -53,7 +53,9 @@ def replay_many(request: Request, me: Operator, body: Selection) -> Replayed:
 def dead_letter(request: Request, me: Viewer, letter_id: RowId) -> DeadLetterView:
     """One dead letter with its payload and error."""
     with deps_of(request).sessions() as session:
-        return DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
+        return DeadLetterView.of(
+            letters.find_letter(session, me.tenant_id, letter_id), deps_of(request).vault
+        )
 
 
 @router.patch("/{letter_id}")
@@ -64,7 +66,9 @@ def edit_dead_letter(
     deps = deps_of(request)
     letters.edit(deps, me, letter_id, body.overrides)
     with deps.sessions() as session:
-        return DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
+        return DeadLetterView.of(
+            letters.find_letter(session, me.tenant_id, letter_id), deps_of(request).vault
+        )
 
 
 @router.post("/{letter_id}/replay")

@@ -33,8 +33,9 @@ def records(
     request: Request, me: Viewer, query: Annotated[RecordFilter, Query()]
 ) -> list[LogEntryView]:
     """Record-log entries, newest first, with field-level diffs."""
-    with deps_of(request).sessions() as session:
-        return history.list_entries(session, me.tenant_id, query)
+    deps = deps_of(request)
+    with deps.sessions() as session:
+        return history.list_entries(session, me.tenant_id, query, deps.vault)
 
 
 @router.get("/records/history")
@@ -45,5 +46,6 @@ def record(
     record_key: Annotated[str, Query(max_length=255)],
 ) -> RecordHistory:
     """One record's history, identity links, runs and dead letters."""
-    with deps_of(request).sessions() as session:
-        return history.record_history(session, me.tenant_id, flow, record_key)
+    deps = deps_of(request)
+    with deps.sessions() as session:
+        return history.record_history(session, me.tenant_id, flow, record_key, deps.vault)

@@ -32,7 +32,10 @@ def dead_letters_page(request: Request, me: Viewer) -> Response:
     except Invalid as exc:
         errors, query = exc.by_field(), DeadLetterFilter()
     with deps_of(request).sessions() as session:
-        rows = [DeadLetterView.of(r) for r in letters.list_letters(session, me.tenant_id, query)]
+        rows = [
+            DeadLetterView.of(r, deps_of(request).vault)
+            for r in letters.list_letters(session, me.tenant_id, query)
+        ]
     return render(
         request,
         "dead_letters.html",
@@ -62,7 +65,9 @@ def _detail(
     request: Request, me: Principal, letter_id: RowId, *, overrides: str = "", errors: Any = None
 ) -> HTMLResponse:
     with deps_of(request).sessions() as session:
-        view = DeadLetterView.of(letters.find_letter(session, me.tenant_id, letter_id))
+        view = DeadLetterView.of(
+            letters.find_letter(session, me.tenant_id, letter_id), deps_of(request).vault
+        )
     shown = overrides or json.dumps(view.payload.get("overrides", {}), indent=2)
     return render(
         request,

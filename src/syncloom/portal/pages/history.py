@@ -52,14 +52,18 @@ def runs_page(request: Request, me: Viewer) -> Response:
 def records_page(request: Request, me: Viewer) -> Response:
     """The record log with filters."""
     query, errors = _query(request, RecordFilter)
-    with deps_of(request).sessions() as session:
-        rows = history.list_entries(session, me.tenant_id, query)
+    deps = deps_of(request)
+    with deps.sessions() as session:
+        rows = history.list_entries(session, me.tenant_id, query, deps.vault)
     return render(request, "records.html", me, entries=rows, query=query, errors=errors)
 
 
 @router.get("/records/history", response_class=HTMLResponse)
 def record_page(request: Request, me: Viewer, flow: str, record_key: str) -> Response:
     """One record's history, diffs and lineage."""
-    with deps_of(request).sessions() as session:
-        found = history.record_history(session, me.tenant_id, flow[:100], record_key[:255])
+    deps = deps_of(request)
+    with deps.sessions() as session:
+        found = history.record_history(
+            session, me.tenant_id, flow[:100], record_key[:255], deps.vault
+        )
     return render(request, "record.html", me, history=found)

@@ -1,0 +1,161 @@
+"""Privacy: record payloads sealed at rest, kept only as long as the tenant says.
+
+What does a stolen database tell about the people in it? Without the master key, nothing from
+the record log's diffs or the dead letters' payloads: both are sealed field-level through the
+vault, stored as ``{"sealed": "<base64>"}`` and bound to (tenant, purpose), so a sealed value
+copied to another tenant or another kind of row does not open. Rows written before sealing
+was switched on (or by a component without the vault) stay readable as they are.
+
+A tenant's ``privacy`` document says how long history is kept::
+
+    retention_days: 90
+
+and :func:`purge` removes record log entries and closed dead letters older than that.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, func
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncloom.errors import ConfigError, VaultError
+from syncloom.store.audit import AuditLog
+from syncloom.store.config_versions import ConfigVersions
+from syncloom.store.models import DeadLetter, DeadLetterStatus, RecordLogEntry
+from syncloom.vault import Binding, Vault
+
+__all__ = [
+    "DEAD_LETTER_PAYLOAD",
+    "PRIVACY_DOCUMENT",
+    "RECORD_LOG_DIFF",
+    "PurgeReport",
+    "is_sealed",
+    "purge",
+    "retention_of",
+    "seal",
+    "unseal",
+]
+
+PRIVACY_DOCUMENT = "privacy"
+RECORD_LOG_DIFF = "record_log.diff"
+DEAD_LETTER_PAYLOAD = "dead_letter.payload"
+_SEALED = "sealed"
+
+
+def _binding(tenant_id: int, purpose: str) -> Binding:
+    return Binding(tenant_id=tenant_id, owner_id=purpose, purpose=purpose)
+
+
+def is_sealed(stored: object) -> bool:
+    """True when ``stored`` is a sealed value rather than plain JSON."""
+    return isinstance(stored, dict) and set(stored) == {_SEALED}
+
+
+def seal(
+    vault: Vault | None, tenant_id: int, purpose: str, value: dict[str, Any]
+) -> dict[str, Any]:
+    """Seal ``value`` for one tenant and purpose; without a vault it is kept as it is.
+
+    Args:
+        vault: the vault, or None where a component runs without one (plain JSON, as before).
+        tenant_id: the tenant the row belongs to.
+        purpose: the kind of row (``RECORD_LOG_DIFF``, ``DEAD_LETTER_PAYLOAD``).
+        value: the JSON-ready payload.
+    """
+    if vault is None:
+        return value
+    blob = vault.encrypt_json(value, _binding(tenant_id, purpose))
+    return {_SEALED: base64.b64encode(blob).decode("ascii")}
+
+
+def unseal(
+    vault: Vault | None, tenant_id: int, purpose: str, stored: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The plain payload of a stored value, sealed or not.
+
+    Raises:
+        VaultError: the value is sealed and there is no vault, or it does not open here.
+    """
+    if not is_sealed(stored):
+        return dict(stored or {})
+    assert stored is not None
+    if vault is None:
+        raise VaultError(f"a sealed {purpose} needs the vault to be read")
+    value = vault.decrypt_json(base64.b64decode(stored[_SEALED]), _binding(tenant_id, purpose))
+    if not isinstance(value, dict):
+        raise VaultError(f"a sealed {purpose} holds no object")
+    return value
+
+
+def retention_of(sessions: sessionmaker[Session], tenant_id: int) -> timedelta | None:
+    """The tenant's retention period from its ``privacy`` document; None keeps everything.
+
+    Raises:
+        ConfigError: the document's ``retention_days`` is not a positive whole number.
+    """
+    with sessions() as session:
+        saved = ConfigVersions(session).latest(tenant_id, PRIVACY_DOCUMENT)
+    if saved is None:
+        return None
+    document = yaml.safe_load(saved.document) or {}
+    days = document.get("retention_days") if isinstance(document, dict) else None
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+        raise ConfigError("privacy.retention_days must be a positive whole number of days")
+    return timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What one purge removed, and the instant before which it removed it."""
+
+    cutoff: datetime
+    record_log: int
+    dead_letters: int
+
+
+def purge(
+    sessions: sessionmaker[Session],
+    tenant_id: int,
+    now: datetime,
+    retention: timedelta,
+    *,
+    actor: str = "system",
+) -> PurgeReport:
+    """Remove record log entries and closed dead letters older than ``retention``.
+
+    Open dead letters stay whatever their age: a person still has to act on them. The purge
+    is written to the tenant's audit log with its counts.
+    """
+    cutoff = now - retention
+    closed = DeadLetter.status != DeadLetterStatus.OPEN
+    closed_at = func.coalesce(DeadLetter.closed_at, DeadLetter.created_at)
+    with sessions.begin() as session:
+        log = session.execute(
+            delete(RecordLogEntry).where(
+                RecordLogEntry.tenant_id == tenant_id, RecordLogEntry.created_at < cutoff
+            )
+        )
+        letters = session.execute(
+            delete(DeadLetter).where(DeadLetter.tenant_id == tenant_id, closed, closed_at < cutoff)
+        )
+        report = PurgeReport(cutoff, _count(log), _count(letters))
+        AuditLog(session).record(
+            tenant_id,
+            actor=actor,
+            action="privacy.purge",
+            target=f"before:{cutoff.isoformat()}",
+            delta={"record_log": [report.record_log, 0], "dead_letters": [report.dead_letters, 0]},
+        )
+        return report
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,131 @@
+"""Payload snapshots are sealed at rest: the database file never holds them in plain text."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from syncloom.engine.clock import SystemClock
+from syncloom.engine.dead_letters import DeadLetterQueue
+from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, is_sealed, seal, unseal
+from syncloom.engine.record_log import RecordLog
+from syncloom.errors import MappingError, VaultError
+from syncloom.vault import Keyring, MasterKey, Vault
+from tests.e2e.world import world
+
+SECRET = "zq7-Secret-Holdings-4417"
+TOKEN = "tok_9f8e7d6c5b4a39281706"
+
+# Phone is mapped into a decimal field: every account with a phone dead-letters.
+BAD_FLOW = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+      - {source: Phone, target: CREDITLIMIT}
+"""
+
+
+def _vault() -> Vault:
+    return Vault(Keyring(current=MasterKey.generate()))
+
+
+def _stored_bytes(tmp_path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in tmp_path.glob("syncloom.db*"))
+
+
+def _protect(inst, vault: Vault) -> None:  # type: ignore[no-untyped-def]
+    inst.log.vault = vault
+    inst.dead_letters.vault = vault
+
+
+@pytest.mark.e2e
+def test_database_file_holds_no_plaintext_after_a_sync_that_dead_letters(tmp_path):
+    vault = _vault()
+    with world(tmp_path, BAD_FLOW, records=1) as w:
+        _protect(w.inst, vault)
+        job = w.inst.unit("accounts").job
+        ident = str(uuid.uuid4())
+        w.run(w.crm.create("Account", {"Name": SECRET, "Phone": "call me"}, ident))
+        key = str(job.source.key(ident))
+        with pytest.raises(MappingError) as caught:
+            w.run(job.run(job.source.key(ident)))
+        # What the durable job does with a mapping error: park it, log the failure.
+        letter_id = w.inst.dead_letters.park(
+            flow="accounts",
+            record_key=key,
+            payload={"key": key, "vendor_code": TOKEN, "overrides": {"NAME": SECRET}},
+            error_class=type(caught.value).__name__,
+            error_text=str(caught.value),
+            attempts=1,
+        )
+        with w.sessions.begin() as session:
+            w.inst.log.add(
+                session,
+                flow="accounts",
+                record_key=key,
+                action="failed",
+                diff={"source": {"Name": SECRET}},
+                error=str(caught.value),
+            )
+        w.inst.dead_letters.edit(letter_id, {"NAME": SECRET + "-fixed"})
+
+        stored = _stored_bytes(tmp_path)
+        assert SECRET.encode() not in stored
+        assert TOKEN.encode() not in stored
+        assert b"call me" not in stored
+
+        letter = w.inst.dead_letters.get(letter_id)
+        assert letter.payload["vendor_code"] == TOKEN
+        assert letter.payload["overrides"] == {"NAME": SECRET + "-fixed"}
+        (listed,) = w.inst.dead_letters.list()
+        assert listed.payload["key"] == key
+        (entry,) = w.inst.log.history("accounts", key)
+        assert entry.diff == {"source": {"Name": SECRET}}
+        # Reading did not write the plain payload back.
+        assert SECRET.encode() not in _stored_bytes(tmp_path)
+
+
+def test_sealed_values_open_only_for_their_tenant_and_purpose(tmp_path):
+    vault = _vault()
+    sealed = seal(vault, 1, DEAD_LETTER_PAYLOAD, {"email": "ada@example.com"})
+    assert is_sealed(sealed)
+    assert "ada@example.com" not in str(sealed)
+    assert unseal(vault, 1, DEAD_LETTER_PAYLOAD, sealed) == {"email": "ada@example.com"}
+    with pytest.raises(VaultError):
+        unseal(vault, 2, DEAD_LETTER_PAYLOAD, sealed)
+    with pytest.raises(VaultError):
+        unseal(vault, 1, "record_log.diff", sealed)
+    with pytest.raises(VaultError):
+        unseal(None, 1, DEAD_LETTER_PAYLOAD, sealed)
+    assert unseal(vault, 1, DEAD_LETTER_PAYLOAD, {"plain": 1}) == {"plain": 1}
+    assert seal(None, 1, DEAD_LETTER_PAYLOAD, {"plain": 1}) == {"plain": 1}
+
+
+def test_rows_written_before_sealing_stay_readable(tmp_path):
+    from syncloom.store import make_engine, session_factory, upgrade
+    from syncloom.store.accounts import Accounts
+
+    url = f"sqlite:///{tmp_path / 'syncloom.db'}"
+    upgrade(url)
+    sessions = session_factory(make_engine(url))
+    with sessions.begin() as session:
+        tenant = Accounts(session).create_tenant("acme", "Acme").id
+    plain = DeadLetterQueue(sessions, tenant, SystemClock())
+    letter_id = plain.park(
+        flow="f", record_key="k", payload={"a": 1}, error_class="E", error_text="e", attempts=1
+    )
+    with sessions.begin() as session:
+        RecordLog(sessions, tenant).add(
+            session, flow="f", record_key="k", action="x", diff={"b": 2}
+        )
+    vault = _vault()
+    assert DeadLetterQueue(sessions, tenant, SystemClock(), vault).get(letter_id).payload == {
+        "a": 1
+    }
+    assert RecordLog(sessions, tenant, vault).history("f", "k")[0].diff == {"b": 2}
