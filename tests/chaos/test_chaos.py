@@ -13,94 +13,17 @@ one (``-m slow``).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
-import time
 from pathlib import Path
 
 import pytest
 
-from syncloom.connectors.creatio import CreatioConnector
-from tests.chaos.judge import PREFIX, RoundReport, judge, write_reports
-from tests.chaos.world import ChaosWorld, chaos_world, wait_until
+from tests.chaos.judge import RoundReport, write_reports
+from tests.chaos.rounds import run_round
+from tests.chaos.world import ChaosWorld, chaos_world
 
 pytestmark = pytest.mark.e2e
-
-FAULTS = "429:0.04,500:0.02,503:0.02,timeout:0.01,reset:0.02,slow:0.02"
-CONVERGE_S = 150.0
-
-
-async def _edit(world: ChaosWorld, rng: random.Random, round_no: int, new: int, updates: int):
-    crm = CreatioConnector(world.sims["crm"].url, username="Supervisor", password="Supervisor")
-    try:
-        for index in range(new):
-            name = f"{PREFIX}{round_no:02d}-{index:03d}"
-            await crm.create("Account", {"Name": name, "Phone": f"+1 555 {rng.randrange(10**4)}"})
-        earlier = [k async for page in crm.iter_keys("Account") for k in page]
-        chosen = rng.sample(earlier, min(updates, len(earlier)))
-        for key in chosen:
-            await crm.update("Account", key, {"Phone": f"+44 20 {rng.randrange(10**6)}"})
-        return len(chosen)
-    finally:
-        await crm.aclose()
-
-
-def _started(world: ChaosWorld) -> int:
-    if not world.log_file.exists():
-        return 0
-    return world.log_file.read_text(encoding="utf-8", errors="replace").count("worker started")
-
-
-def _kill_at_random_points(world: ChaosWorld, rng: random.Random, kills: int) -> None:
-    for _ in range(kills):
-        starts = _started(world)
-        process = world.spawn()
-        came_up, _ = wait_until(lambda s=starts: _started(world) > s, 60)
-        assert came_up, world.log_file.read_text(encoding="utf-8", errors="replace")[-3000:]
-        # The kill point is the chaos schedule itself, not a wait for an outcome.
-        time.sleep(rng.uniform(0.2, 3.0))
-        if rng.random() < 0.5:
-            world.expire_sessions()
-        world.kill(process)
-
-
-def run_round(
-    world: ChaosWorld, rng: random.Random, round_no: int, *, new: int, updates: int, kills: int
-) -> RoundReport:
-    """One round: edit, break things, kill the worker, let the last worker converge."""
-    world.clear_faults()
-    updated = asyncio.run(_edit(world, rng, round_no, new, updates))
-    before = {name: dict(sim.admin("stats")["faults_injected"]) for name, sim in world.sims.items()}
-    world.set_faults(FAULTS)
-    world.expire_sessions()
-    _kill_at_random_points(world, rng, kills)
-    world.spawn()
-    converged, took_s = wait_until(lambda: judge(world).clean, CONVERGE_S, interval_s=0.5)
-    tally = judge(world)
-    world.stop_workers()
-    faults = {
-        name: _delta(sim.admin("stats")["faults_injected"], before[name])
-        for name, sim in world.sims.items()
-    }
-    return RoundReport(
-        round=round_no,
-        created=new,
-        updated=updated,
-        kills=kills,
-        faults=faults,
-        accounts=tally.accounts,
-        lost=tally.lost,
-        duplicated=tally.duplicated,
-        divergent=tally.divergent,
-        converged=converged,
-        converge_s=round(took_s, 1),
-        examples=tally.examples,
-    )
-
-
-def _delta(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
-    return {kind: count - before.get(kind, 0) for kind, count in now.items()}
 
 
 def _run(tmp_path: Path, name: str, *, rounds: int, new: int, updates: int, kills: int, seed: int):

@@ -13,6 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
+from syncloom.log import configure_logging
 from syncloom.node import Node
 from syncloom.store import make_engine, session_factory
 from syncloom.vault import Vault, read_keyring_file
@@ -41,6 +42,8 @@ def main() -> None:
     parser.add_argument("keyring_file")
     parser.add_argument("--interval-s", type=float, default=0.3)
     args = parser.parse_args()
+    # Everything the node logs, at its most talkative, is what the secrets scan reads.
+    configure_logging("json", "DEBUG")
     vault = Vault(read_keyring_file(Path(args.keyring_file)))
     sessions = session_factory(make_engine(args.database_url))
     node = Node(args.database_url, sessions, vault, executor_id=EXECUTOR_ID)

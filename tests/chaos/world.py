@@ -25,6 +25,7 @@ import httpx
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.simulators.common.tls import make_certificates
 from syncloom.simulators.creatio.app import CreatioSimulator
+from syncloom.simulators.creatio.auth import SUPERVISOR_CONTACT
 from syncloom.simulators.d365.app import D365Simulator
 from syncloom.simulators.intacct.app import IntacctSimulator
 from syncloom.store import make_engine, session_factory, upgrade
@@ -59,6 +60,24 @@ flows:
       - {source: Name, target: CustomerGroupId, create_only: true, transform: "'10'"}
       - {source: Name, target: PartyType, create_only: true, transform: "'Organization'"}
 """
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The secrets the simulators expect and the Connections carry (the scan looks for them)."""
+
+    crm_password: str = "Supervisor"
+    erp_sender_password: str = "simsenderpw"
+    erp_user_password: str = "admin"
+    fo_client_secret: str = "sim-secret"
+
+    def all(self) -> list[str]:
+        return [
+            self.crm_password,
+            self.erp_sender_password,
+            self.erp_user_password,
+            self.fo_client_secret,
+        ]
 
 
 @dataclass
@@ -97,6 +116,7 @@ class ChaosWorld:
     tenant_id: int
     sims: dict[str, Simulated]
     ca_file: str
+    credentials: Credentials
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -159,23 +179,29 @@ class ChaosWorld:
         self.sims["fo"].admin("clock", {"advance_s": 3700})
 
 
-def _write_database(url: str, vault: Vault, sims: dict[str, Simulated], ca_file: str) -> int:
+def _write_database(
+    url: str, vault: Vault, sims: dict[str, Simulated], ca_file: str, creds: Credentials
+) -> int:
     secrets: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
-        "crm": ("creatio", {"username": "Supervisor", "password": "Supervisor"}, {}),
+        "crm": ("creatio", {"username": "Supervisor", "password": creds.crm_password}, {}),
         "erp": (
             "intacct",
             {
                 "sender_id": "simsender",
-                "sender_password": "simsenderpw",
+                "sender_password": creds.erp_sender_password,
                 "company_id": "SIMCO",
                 "user_id": "admin",
-                "user_password": "admin",
+                "user_password": creds.erp_user_password,
             },
             {},
         ),
         "fo": (
             "d365",
-            {"tenant": "simtenant", "client_id": "sim-client", "client_secret": "sim-secret"},
+            {
+                "tenant": "simtenant",
+                "client_id": "sim-client",
+                "client_secret": creds.fo_client_secret,
+            },
             {"authority_host": sims["fo"].url, "ca_file": ca_file},
         ),
     }
@@ -198,8 +224,11 @@ def _write_database(url: str, vault: Vault, sims: dict[str, Simulated], ca_file:
 
 
 @contextmanager
-def chaos_world(tmp_path: Path, *, records: int = 2, seed: int = 1) -> Iterator[ChaosWorld]:
+def chaos_world(
+    tmp_path: Path, *, records: int = 2, seed: int = 1, credentials: Credentials | None = None
+) -> Iterator[ChaosWorld]:
     """Start the three simulators and write the database and keyring a worker starts from."""
+    creds = credentials or Credentials()
     url = f"sqlite:///{tmp_path / 'chaos.db'}"
     upgrade(url)
     keyring = Keyring(MasterKey.generate())
@@ -209,17 +238,34 @@ def chaos_world(tmp_path: Path, *, records: int = 2, seed: int = 1) -> Iterator[
     with ExitStack() as stack:
         sims = {
             "crm": Simulated(
-                stack.enter_context(SimulatorServer(CreatioSimulator(seed=seed, records=records)))
+                stack.enter_context(
+                    SimulatorServer(
+                        CreatioSimulator(
+                            seed=seed,
+                            records=records,
+                            users={"Supervisor": (creds.crm_password, SUPERVISOR_CONTACT)},
+                        )
+                    )
+                )
             ),
             "erp": Simulated(
                 stack.enter_context(
-                    SimulatorServer(IntacctSimulator(seed=seed + 1, records=records))
+                    SimulatorServer(
+                        IntacctSimulator(
+                            seed=seed + 1,
+                            records=records,
+                            sender_password=creds.erp_sender_password,
+                            users={"admin": creds.erp_user_password},
+                        )
+                    )
                 )
             ),
             "fo": Simulated(
                 stack.enter_context(
                     SimulatorServer(
-                        D365Simulator(seed=seed + 2, records=records),
+                        D365Simulator(
+                            seed=seed + 2, records=records, client_secret=creds.fo_client_secret
+                        ),
                         certfile=str(certs.cert_file),
                         keyfile=str(certs.key_file),
                     )
@@ -227,8 +273,8 @@ def chaos_world(tmp_path: Path, *, records: int = 2, seed: int = 1) -> Iterator[
                 str(certs.ca_file),
             ),
         }
-        tenant_id = _write_database(url, Vault(keyring), sims, str(certs.ca_file))
-        world = ChaosWorld(tmp_path, url, keyring_file, tenant_id, sims, str(certs.ca_file))
+        tenant_id = _write_database(url, Vault(keyring), sims, str(certs.ca_file), creds)
+        world = ChaosWorld(tmp_path, url, keyring_file, tenant_id, sims, str(certs.ca_file), creds)
         stack.callback(world.stop_workers)
         yield world
 
