@@ -7,6 +7,7 @@ import typer
 from syncloom.commands.connections import connections_app
 from syncloom.commands.dlq import dlq_app
 from syncloom.commands.flows import flows_app, reconcile_flow
+from syncloom.commands.privacy import privacy_app
 from syncloom.commands.processes import register as register_processes
 
 __all__ = ["register"]
@@ -17,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(flows_app, name="flows")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(connections_app, name="connections")
+    app.add_typer(privacy_app, name="privacy")
 
     @app.command("reconcile")
     def reconcile(flow: str, tenant: str | None = None) -> None:
