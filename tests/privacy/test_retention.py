@@ -87,3 +87,20 @@ def test_retention_comes_from_the_tenant_privacy_document(store):
     _save(store, "retention_days: -3\n")
     with pytest.raises(ConfigError, match="retention_days"):
         retention_of(store.sessions, store.tenant_id)
+
+
+def test_the_portal_shows_sealed_payloads_opened(store):
+    from syncloom.portal import history
+    from syncloom.portal.dead_letters import DeadLetterView, find_letter
+
+    _log(store, store.tenant_id, "k1", RECENT)
+    letter_id = _letter(store, store.tenant_id, "k1", RECENT, closed=False)
+    with store.sessions() as session:
+        (entry,) = history.list_entries(
+            session, store.tenant_id, history.RecordFilter(), store.vault
+        )
+        view = DeadLetterView.of(find_letter(session, store.tenant_id, letter_id), store.vault)
+        raw = find_letter(session, store.tenant_id, letter_id).payload
+    assert [change.field for change in entry.changes] == ["k"]
+    assert view.payload == {"k": "k1"}
+    assert set(raw) == {"sealed"}
