@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syncloom.engine.jobs import replay_dead_letter
-from syncloom.store.models import DeadLetter, DeadLetterStatus, Link, LinkState
+from syncloom.store.models import DeadLetter, DeadLetterStatus, Link, LinkState, Run, RunStatus
 from tests.e2e.node_world import node_world, wait_for
 from tests.e2e.world import flow_document
 
@@ -53,6 +53,11 @@ def test_poll_syncs_every_account_once_and_the_next_poll_writes_nothing(tmp_path
         assert "updated" not in w.inst.log.actions("accounts")
         for key, version in versions.items():
             assert w.run(w.erp().get("CUSTOMER", key)).version == version
+        with w.node.sessions() as session:
+            runs = session.query(Run).filter_by(flow="accounts").order_by(Run.id).all()
+        assert [r.status for r in runs] == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
+        assert runs[0].counts["enqueued"] == report["enqueued"]
+        assert runs[0].finished_at is not None
 
 
 def test_permanent_error_dead_letters_then_edit_replay_and_auto_close(tmp_path):

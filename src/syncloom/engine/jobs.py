@@ -18,11 +18,17 @@ from syncloom.connectors.base import Record, RecordKey
 from syncloom.engine.installation import Installation
 from syncloom.engine.poller import Tx
 from syncloom.engine.retry import RetryAction
-from syncloom.engine.runtime import Runtime, durable_step, durable_workflow, sleep
+from syncloom.engine.runtime import (
+    Runtime,
+    current_workflow_id,
+    durable_step,
+    durable_workflow,
+    sleep,
+)
 from syncloom.engine.runtime.ids import workflow_id_for
 from syncloom.engine.watermarks import version_of
 from syncloom.errors import ConfigError
-from syncloom.store.models import ReviewItem, ReviewStatus
+from syncloom.store.models import ReviewItem, ReviewStatus, Run, RunKind, RunStatus
 
 __all__ = [
     "RECORD_QUEUE",
@@ -194,19 +200,47 @@ def _review(inst: Installation, flow: str, key: str, text: str, attempts: int) -
 @durable_workflow(name="syncloom.poll_flow")
 def poll_flow(tenant_id: int, flow: str) -> dict[str, Any]:
     """Poll every side of one flow once and enqueue what changed."""
-    return _poll(tenant_id, flow)
+    return _poll(tenant_id, flow, RunKind.UTILITY.value)
 
 
 @durable_step(name="syncloom.poll_flow.poll")
-def _poll(tenant_id: int, flow: str) -> dict[str, Any]:
+def _poll(tenant_id: int, flow: str, kind: str = RunKind.SCHEDULED.value) -> dict[str, Any]:
     inst = installation(tenant_id)
-    reports = inst.bridge.run(inst.unit(flow).poll())
-    return {
+    with inst.sessions.begin() as session:
+        run = Run(
+            tenant_id=tenant_id,
+            flow=flow,
+            kind=RunKind(kind),
+            status=RunStatus.RUNNING,
+            workflow_id=current_workflow_id(),
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    try:
+        reports = inst.bridge.run(inst.unit(flow).poll())
+    except Exception as exc:  # the run row says it failed; the error still propagates
+        _finish_run(inst, run_id, RunStatus.FAILED, {}, f"{type(exc).__name__}: {exc}")
+        raise
+    result = {
         "pages": sum(r.pages for r in reports),
         "read": sum(r.read for r in reports),
         "enqueued": sum(r.enqueued for r in reports),
         "job_ids": [job for r in reports for job in r.job_ids],
     }
+    counts = {k: v for k, v in result.items() if k != "job_ids"}
+    _finish_run(inst, run_id, RunStatus.SUCCEEDED, counts, None)
+    return result
+
+
+def _finish_run(
+    inst: Installation, run_id: int, status: RunStatus, counts: dict[str, Any], error: str | None
+) -> None:
+    with inst.sessions.begin() as session:
+        run = session.get(Run, run_id)
+        if run is not None:
+            run.status, run.counts, run.error = status, counts, error
+            run.finished_at = inst.clock.now_utc()
 
 
 @durable_workflow(name="syncloom.scheduled_poll")
