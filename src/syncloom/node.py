@@ -146,6 +146,7 @@ class Node:
             clock=self.clock,
             bridge=self.bridge,
             vault=self.vault,
+            owner=self.executor_id,
         )
 
     def _schedule(self, tenant_id: int, document: FlowDocument) -> None:

@@ -4,6 +4,8 @@
   twin, sees nothing to change, and used to settle without ever writing the key back.
 * A throttled (429) Entra ID discovery answer: msal raises ``ValueError``, which used to
   become a permanent ``AuthError`` and dead-letter the record instead of being retried.
+* A SIGKILLed worker's Governor slots stayed leased for two minutes, so a restarted worker
+  found the Connection's whole concurrency budget taken by the dead one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import pytest
 
 from syncloom.connectors.base import RecordKey
 from syncloom.connectors.d365.auth import TokenProvider
+from syncloom.engine.budget import Limits
+from syncloom.engine.clock import SystemClock
+from syncloom.engine.governor import Governor
 from syncloom.errors import AuthError, TransientError
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.simulators.common.tls import make_certificates
@@ -91,3 +96,33 @@ def test_an_unknown_tenant_is_still_a_permanent_auth_error(d365):
     server, ca_file = d365
     with pytest.raises(AuthError):
         asyncio.run(_provider(server.base_url, ca_file, tenant="nosuchtenant").token())
+
+
+def _governor(w, owner: str) -> Governor:
+    governor = Governor(
+        w.sessions,
+        tenant_id=w.inst.tenant_id,
+        connection_id=w.inst.connections["erp"].connection_id,
+        limits=Limits(rate_per_s=1000, burst=100, max_in_flight=3),
+        clock=SystemClock(),
+        owner=owner,
+    )
+    governor.ensure()
+    return governor
+
+
+def test_a_restarted_worker_reclaims_the_slots_its_killed_predecessor_held(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        dead = _governor(w, "worker-1")
+        neighbour = _governor(w, "worker-2")
+        w.run(dead.acquire())
+        w.run(dead.acquire())
+        kept = w.run(neighbour.acquire())
+        # worker-1 was SIGKILLed: its two slots were never released, and the budget is full.
+        assert dead.try_acquire("probe").granted is False
+        restarted = _governor(w, "worker-1")
+        assert restarted.reclaim() == 2
+        assert w.run(restarted.acquire())
+        # worker-2 is alive: its slot stays leased until it gives it back.
+        neighbour.release(kept)
+        assert neighbour.reclaim() == 0

@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -74,12 +75,14 @@ class Governor:
         connection_id: int,
         limits: Limits,
         clock: Clock,
+        owner: str = "",
     ) -> None:
         self._sessions = sessions
         self.tenant_id = tenant_id
         self.connection_id = connection_id
         self.limits = limits
         self._clock = clock
+        self.owner = owner
         self.waits = 0
 
     def ensure(self) -> None:
@@ -96,6 +99,23 @@ class Governor:
                 session.commit()
             except IntegrityError:
                 session.rollback()  # another worker made it first; theirs is as good
+
+    def reclaim(self) -> int:
+        """Free the slots a dead process of the same owner left leased; returns how many.
+
+        A SIGKILLed worker never releases its slots, and they would block the Connection's
+        whole concurrency budget until their leases expire. An owner (the executor id) runs in
+        one process at a time, so its slots found at start-up belong to a dead predecessor.
+        """
+        if not self.owner:
+            return 0
+        prefix = f"{self.owner}:"
+        with self._sessions.begin() as session:
+            row = self._locked(session)
+            state = _to_state(row)
+            kept = tuple(lease for lease in state.leases if not lease[0].startswith(prefix))
+            _store(row, replace(state, leases=kept))
+            return len(state.leases) - len(kept)
 
     def _row(self, session: Session) -> GovernorBucket | None:
         return session.scalar(
@@ -125,7 +145,7 @@ class Governor:
 
     async def acquire(self) -> str:
         """Wait until the budget grants a slot; returns the lease id to release."""
-        lease_id = uuid.uuid4().hex
+        lease_id = f"{self.owner}:{uuid.uuid4().hex}" if self.owner else uuid.uuid4().hex
         while True:
             grant = await asyncio.to_thread(self.try_acquire, lease_id)
             if grant.granted:

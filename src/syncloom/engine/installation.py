@@ -85,8 +85,10 @@ class Installation:
         poll_overlap: timedelta = timedelta(minutes=2),
         page_size: int = 500,
         vault: Vault | None = None,
+        owner: str = "",
     ) -> None:
         self.tenant_id = tenant_id
+        self.owner = owner
         self.document = document
         self.connections = dict(connections)
         self.sessions = sessions
@@ -110,8 +112,10 @@ class Installation:
             connection_id=info.connection_id,
             limits=info.limits,
             clock=self.clock,
+            owner=self.owner,
         )
         governor.ensure()
+        governor.reclaim()
         return governor
 
     def _side(self, flow: Flow, endpoint_side: Side, connection: str, entity: str) -> FlowSide:
