@@ -2,8 +2,8 @@
 
 A value the target would refuse (too long, not a number, not one of its choices, a required
 field left empty on create) is found here, with the field named, instead of after a vendor
-round-trip with an answer in the vendor's words. Custom fields (Creatio ``Usr`` columns,
-Intacct user-defined fields) are checked the same way because ``describe`` lists them.
+round-trip with an answer in the vendor's words. Custom fields (a CRM's user columns, an ERP's
+user-defined fields) are checked the same way because ``describe`` lists them.
 Fields the target does not list are left to the target: a connector that knows no field list
 keeps writing as before.
 """
@@ -124,8 +124,8 @@ def _check_required(
 ) -> None:
     for spec in entity.fields:
         # Keys are chosen by the key template, server-set fields by the system itself, and a
-        # required field the flow does not map may still get the system's default (Creatio
-        # fills non-nullable columns such as OwnerId); only a mapped empty value is certain
+        # required field the flow does not map may still get the system's default (a CRM
+        # fills its non-nullable owner column itself); only a mapped empty value is certain
         # to be refused.
         if not spec.required or spec.read_only or spec.name in entity.key_fields:
             continue
