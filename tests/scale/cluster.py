@@ -125,7 +125,7 @@ class Cluster:
             process.send_signal(signal.SIGTERM)
         for executor_id, process in self.workers.items():
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)

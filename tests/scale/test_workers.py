@@ -50,7 +50,7 @@ def test_two_workers_share_one_load_and_write_each_record_once(pg_url, tmp_path)
 
 def test_a_killed_worker_is_taken_over_and_each_record_is_written_once(pg_url, tmp_path):
     with cluster(pg_url, tmp_path, records=RECORDS) as world:
-        for executor in ("w1", "w2", "w3"):
+        for executor in ("w1", "w2"):
             world.start_worker(executor)
         wait_for(lambda: world.linked() >= RECORDS // 4, world, DEADLINE_S, "a quarter linked")
         world.kill("w1")

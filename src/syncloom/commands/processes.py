@@ -12,7 +12,10 @@ race to migrate.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
     from syncloom.vault import Vault
 
 __all__ = ["recover", "register", "web", "worker"]
+
+# How long a stopping worker waits for the jobs in flight before it leaves them to recovery.
+STOP_TIMEOUT_S = 20.0
 
 DatabaseUrl = Annotated[
     str | None,
@@ -77,7 +83,7 @@ def worker(
         if not once:
             _wait_for_stop()
     finally:
-        node.stop()
+        _stop_within(node, STOP_TIMEOUT_S)
 
 
 def web(database_url: DatabaseUrl = None) -> None:
@@ -219,6 +225,26 @@ def _wait_final(database_url: str, workflow_ids: Sequence[str], timeout_s: float
             break
         time.sleep(0.5)
     return len(waiting)
+
+
+def _stop_within(node: Node, timeout_s: float) -> None:
+    """Stop the node; if jobs in flight keep it from stopping in time, leave anyway.
+
+    Leaving is safe: a run cut short resumes from its last checkpoint when a worker with this
+    executor id starts again (or when another takes it over).
+    """
+    stopper = threading.Thread(target=node.stop, name="syncloom-stop", daemon=True)
+    stopper.start()
+    stopper.join(timeout_s)
+    if stopper.is_alive():
+        console.print(
+            f"[yellow]warning:[/yellow] jobs in flight did not stop within {timeout_s:.0f} s; "
+            "leaving them to resume at this worker's next start",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def _wait_for_stop() -> None:
