@@ -96,7 +96,7 @@ def broken_solutions(draw: st.DrawFn) -> str:
     return yaml.safe_dump(document)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=25)
 @given(broken_solutions())
 def test_a_solution_with_parts_deleted_or_retyped_is_a_document_or_a_config_error(text):
     _load(text)
