@@ -4,6 +4,8 @@
   twin, sees nothing to change, and used to settle without ever writing the key back.
 * A throttled (429) Entra ID discovery answer: msal raises ``ValueError``, which used to
   become a permanent ``AuthError`` and dead-letter the record instead of being retried.
+* A create resumed after the source changed kept the first attempt's values on the target,
+  while the link's base claimed the new ones: the difference never travelled.
 * A SIGKILLed worker's Governor slots stayed leased for two minutes, so a restarted worker
   found the Connection's whole concurrency budget taken by the dead one.
 """
@@ -126,3 +128,24 @@ def test_a_restarted_worker_reclaims_the_slots_its_killed_predecessor_held(tmp_p
         # worker-2 is alive: its slot stays leased until it gives it back.
         neighbour.release(kept)
         assert neighbour.reclaim() == 0
+
+
+def test_a_create_resumed_after_the_source_changed_brings_the_target_up_to_date(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        job = w.inst.unit("accounts").job
+        account = w.run(_first_account(w.crm))
+        real_write_back = job.write_back
+
+        async def die(*args, **kwargs):
+            raise Killed
+
+        job.write_back = die  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            w.run(job.run(account.key))  # the customer exists now, with the old phone
+        job.write_back = real_write_back  # type: ignore[method-assign]
+        w.run(w.crm.update("Account", account.key.id, {"Phone": "+44 20 7946 0000"}))
+        outcome = w.run(job.run(account.key))
+        customer = w.run(w.erp.get("CUSTOMER", RecordKey.parse(outcome.target_key).id))
+        assert customer.values["DISPLAYCONTACT.PHONE1"] == "+44 20 7946 0000"
+        # And the link's base now tells the truth: another run finds nothing to write.
+        assert w.run(job.run(account.key)).writes == 0

@@ -32,7 +32,7 @@ from syncloom.engine.flows import (
     Side,
 )
 from syncloom.engine.governor import Governor
-from syncloom.engine.hashing import hash_values
+from syncloom.engine.hashing import hash_values, same_value
 from syncloom.engine.keys import render_key, render_template
 from syncloom.engine.ledger import SqlWriteLedger
 from syncloom.engine.mapper import FieldMapMapper
@@ -441,7 +441,24 @@ class RecordJob:
             existing = await self._read(self.target, str(self.target.key(exc.key or ident)))
             if existing is None:
                 raise TransientError("the reserved key exists but cannot be read yet") from None
+            return await self._catch_up(existing, payload)
+
+    async def _catch_up(self, existing: Record, payload: Values) -> Record:
+        # An attempt that died after its create made this record from older source values;
+        # settling without writing the difference would record a base the target lacks.
+        stale = {
+            name: value
+            for name, value in payload.items()
+            if name in existing.values
+            and not isinstance(value, list)
+            and not same_value(existing.values[name], value)
+        }
+        if not stale:
             return existing
+        async with self.target.slot():
+            return await self.target.connector.update(
+                self.target.entity, existing.key.id, stale, version=existing.version
+            )
 
     async def write_back(
         self, source: Record, target: Record, legal_entity: str | None
