@@ -228,6 +228,9 @@ def _poll(tenant_id: int, flow: str, kind: str = RunKind.SCHEDULED.value) -> dic
         "enqueued": sum(r.enqueued for r in reports),
         "job_ids": [job for r in reports for job in r.job_ids],
     }
+    waiting = [r.resumes_at for r in reports if r.resumes_at is not None]
+    if waiting:  # outside every batch window: say when the flow reads again
+        result["resumes_at"] = min(waiting).isoformat()
     counts = {k: v for k, v in result.items() if k != "job_ids"}
     _finish_run(inst, run_id, RunStatus.SUCCEEDED, counts, None)
     return result
