@@ -37,6 +37,9 @@ from syncloom.vault.keys import write_keyring_file
 
 WORKER = Path(__file__).with_name("worker.py")
 FAST = {"rate_per_s": 500, "burst": 100, "max_in_flight": 16}
+# The Intacct gateway serves two requests at a time per company (GW-0010 beyond that): a
+# Connection is configured with the vendor's real concurrency, as an operator would.
+IN_FLIGHT = {"crm": 16, "erp": 2, "fo": 16}
 
 # Creatio Account -> Intacct CUSTOMER (key written back) and -> D365 CustomersV3.
 CHAOS_FLOWS = """
@@ -214,7 +217,7 @@ def _write_database(
                 name=name,
                 system=system,
                 base_url=sims[name].url,
-                options={"limits": FAST, **options},
+                options={"limits": {**FAST, "max_in_flight": IN_FLIGHT[name]}, **options},
             )
             session.add(row)
             session.flush()
