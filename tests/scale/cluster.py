@@ -120,6 +120,24 @@ class Cluster:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
 
+    def kill_while_busy(self, executor_id: str, timeout_s: float) -> int:
+        """SIGKILL a worker at a moment it holds running jobs; returns how many it held.
+
+        The worker is frozen (SIGSTOP) while its jobs are counted, so it cannot finish them
+        between the count and the kill.
+        """
+        process = self.workers[executor_id]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            process.send_signal(signal.SIGSTOP)
+            held = self.runs_by_executor("PENDING")[executor_id]
+            if held or time.monotonic() > deadline:
+                self.kill(executor_id)
+                return held
+            process.send_signal(signal.SIGCONT)
+            self.check_alive()
+            time.sleep(0.1)
+
     def stop_all(self) -> None:
         for process in self.workers.values():
             process.send_signal(signal.SIGTERM)

@@ -53,12 +53,13 @@ def test_a_killed_worker_is_taken_over_and_each_record_is_written_once(pg_url, t
         for executor in ("w1", "w2"):
             world.start_worker(executor)
         wait_for(lambda: world.linked() >= RECORDS // 4, world, DEADLINE_S, "a quarter linked")
-        world.kill("w1")
+        held = world.kill_while_busy("w1", DEADLINE_S)
+        assert held >= 1  # w1 died holding jobs: without a take-over they stay blocked
         rescue = world.command("rescuer", "recover", "w1", "--timeout", str(DEADLINE_S))
         assert rescue.wait(timeout=DEADLINE_S) == 0, world.log("rescuer").read_text()
         said = re.search(r"took over (\d+) pending run", world.log("rescuer").read_text())
         assert said is not None
-        assert int(said.group(1)) >= 1  # w1 died holding jobs: without this they stay blocked
+        assert int(said.group(1)) >= held  # its record jobs, and any poll it was running
         wait_for(lambda: world.linked() >= RECORDS, world, DEADLINE_S, "every account linked")
         assert_each_record_once(world, RECORDS)
         assert world.runs_by_executor("PENDING")["w1"] == 0  # nothing left behind on w1
