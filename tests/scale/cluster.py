@@ -139,16 +139,20 @@ class Cluster:
             time.sleep(0.1)
 
     def stop_all(self) -> None:
+        """SIGTERM every worker; any that does not stop in time is killed, then reported."""
         for process in self.workers.values():
             process.send_signal(signal.SIGTERM)
+        stuck = []
         for executor_id, process in self.workers.items():
             try:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-                raise AssertionError(f"worker {executor_id} ignored SIGTERM") from None
+                stuck.append(executor_id)
         self.workers.clear()
+        if stuck:
+            raise AssertionError(f"worker(s) {', '.join(stuck)} ignored SIGTERM")
 
     def check_alive(self) -> None:
         for executor_id, process in self.workers.items():
