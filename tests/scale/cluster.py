@@ -239,7 +239,11 @@ def cluster(pg_url: str, tmp_path: Path, *, records: int) -> Iterator[Cluster]:
         url = stack.enter_context(fresh_database(pg_url))
         upgrade(url)
         crm = stack.enter_context(SimulatorServer(CreatioSimulator(records=records)))
-        erp = stack.enter_context(SimulatorServer(IntacctSimulator(records=1)))
+        # The gateway's default of two concurrent requests per company would set the pace
+        # (and answer the rest with 429s); allow as many as the workers' budget, so the
+        # workers, not the gateway, are what is measured.
+        gateway = IntacctSimulator(records=1, max_concurrent=LIMITS["limits"]["max_in_flight"])
+        erp = stack.enter_context(SimulatorServer(gateway))
         _seed(url, Vault(Keyring(key)), crm.base_url, erp.base_url)
         engine = make_engine(url)
         stack.callback(engine.dispose)
