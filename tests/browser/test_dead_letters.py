@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from syncloom.engine.clock import SystemClock
+from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.store.models import DeadLetter, DeadLetterStatus
 from tests.browser.conftest import sign_in
 from tests.portal.fixtures import World
@@ -34,8 +36,9 @@ def test_read_edit_and_replay_a_dead_letter(world: World, tab: Page) -> None:
     tab.get_by_role("button", name="Replay").click()
     expect(tab.get_by_role("status")).to_have_text(f"Dead letter {letter_id} replayed.")
     expect(tab.get_by_text("Nothing needs attention.")).to_be_visible()
-    with world.sessions() as session:
-        stored = session.get(DeadLetter, letter_id)
-        assert stored is not None
-        assert stored.status is DeadLetterStatus.REPLAYED
-        assert stored.payload["overrides"] == {"Country": "DE"}
+    # Payloads are sealed at rest: read the letter back through the queue, which opens it.
+    stored = DeadLetterQueue(world.sessions, world.acme, SystemClock(), world.deps.vault).get(
+        letter_id
+    )
+    assert stored.status is DeadLetterStatus.REPLAYED
+    assert stored.payload["overrides"] == {"Country": "DE"}
