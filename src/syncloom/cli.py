@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from syncloom import __version__
+from syncloom.commands.context import console, fail
 from syncloom.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,20 +27,12 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-
 # The one table that turns a system name on the command line into its simulator class.
 SIMULATORS: dict[str, str] = {
     "creatio": "syncloom.simulators.creatio.app:CreatioSimulator",
     "intacct": "syncloom.simulators.intacct.app:IntacctSimulator",
     "d365": "syncloom.simulators.d365.app:D365Simulator",
 }
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear line and return the exit to raise."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _version(value: bool) -> None:

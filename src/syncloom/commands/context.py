@@ -24,10 +24,10 @@ TenantOption = Annotated[
 ]
 
 
-def fail(message: str) -> typer.Exit:
+def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear line on stderr and return the exit to raise."""
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
+    return typer.Exit(code)
 
 
 @contextmanager
