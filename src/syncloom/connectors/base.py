@@ -29,6 +29,7 @@ __all__ = [
     "ChangePage",
     "Connector",
     "DeletePolicy",
+    "EntityCatalogue",
     "EntitySpec",
     "FieldSpec",
     "FieldType",
@@ -161,10 +162,20 @@ class EntitySpec:
     delete_policy: DeletePolicy = DeletePolicy.DELETE
     batch_size: int = 100
     read_only: bool = False
+    # Connectors look a field up per value they read or write (hundreds of thousands of
+    # times in a bulk load), so the lookup is a dictionary, built once; the first field of a
+    # name wins, as a scan of ``fields`` would find it.
+    _by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, FieldSpec] = {}
+        for spec in self.fields:
+            by_name.setdefault(spec.name, spec)
+        object.__setattr__(self, "_by_name", by_name)
 
     def field(self, name: str) -> FieldSpec | None:
         """Return the field called ``name``, or ``None`` when the entity has no such field."""
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +290,27 @@ class Connector(Protocol):
 
     async def aclose(self) -> None:
         """Release HTTP connections and sessions."""
+        ...
+
+
+@runtime_checkable
+class EntityCatalogue(Protocol):
+    """Which entities can a person map? A connector that can list them implements this.
+
+    Contract:
+        * ``entity_names`` returns names ``describe`` accepts, sorted; it may ask the system
+          (a CRM lists its custom objects only in its own model).
+        * Raises only :class:`syncloom.errors.SyncError` subclasses, like every call.
+
+    Example::
+
+        class AcmeConnector:
+            async def entity_names(self) -> Sequence[str]:
+                return sorted(ENTITIES)
+    """
+
+    async def entity_names(self) -> Sequence[str]:
+        """Called when a person opens a field map: the entities of this Connection."""
         ...
 
 

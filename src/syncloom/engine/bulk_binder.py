@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import Table, bindparam, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -201,31 +201,26 @@ class PageBinder:
         now = self._clock.now_utc()
         rows = [
             {
-                "id": done.link_id,
+                "link_id": done.link_id,
                 "crm_key": done.crm_key,
                 "erp_key": done.erp_key,
-                "pending_key": None,
-                "state": LinkState.LINKED,
                 "base_snapshot": done.planned.base,
                 "crm_hash": done.crm_hash,
                 "erp_hash": done.erp_hash,
-                "synced_at": now,
-                "updated_at": now,
-                "lease_owner": None,
-                "lease_expires_at": None,
                 **(
                     {"legal_entity": done.planned.legal_entity} if done.planned.legal_entity else {}
                 ),
             }
             for done in settled
         ]
-        # Rows with and without a legal entity have different columns: one UPDATE each.
+        # Rows with and without a legal entity have different columns: one UPDATE each, as
+        # an executemany of a core statement (the ORM's bulk update costs more per row).
         for group in (
             [r for r in rows if "legal_entity" in r],
             [r for r in rows if "legal_entity" not in r],
         ):
             if group:
-                session.execute(update(Link), group)
+                session.execute(_settle_statement(now, "legal_entity" in group[0]), group)
 
     def release(self, session: Session, link_ids: Collection[int]) -> None:
         """Give up the leases of records the page did not finish (caller's transaction)."""
@@ -247,6 +242,26 @@ class PageBinder:
             )
             .values(lease_owner=None, lease_expires_at=None)
         )
+
+
+def _settle_statement(now: datetime, with_entity: bool) -> Any:
+    table = Link.__table__
+    assert isinstance(table, Table)
+    values: dict[str, Any] = {
+        name: bindparam(name)
+        for name in ("crm_key", "erp_key", "base_snapshot", "crm_hash", "erp_hash")
+    }
+    if with_entity:
+        values["legal_entity"] = bindparam("legal_entity")
+    values.update(
+        pending_key=None,
+        state=LinkState.LINKED,
+        synced_at=now,
+        updated_at=now,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    return update(table).where(table.c.id == bindparam("link_id")).values(values)
 
 
 def _attr(side: Side) -> str:

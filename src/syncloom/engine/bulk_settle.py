@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from syncloom.connectors.base import Record, Values
@@ -136,7 +136,7 @@ class PageSettler:
         )
         known = {key: row_id for row_id, key in session.execute(query)}
         changed = [
-            {"id": known[key], "values_hash": value, "written_at": now}
+            {"row_id": known[key], "new_hash": value, "new_at": now}
             for key, value in hashes.items()
             if key in known
         ]
@@ -151,10 +151,16 @@ class PageSettler:
             for key, value in hashes.items()
             if key not in known
         ]
+        table = _table(WriteLedgerEntry)
         if changed:
-            session.execute(update(WriteLedgerEntry), changed)
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values(values_hash=bindparam("new_hash"), written_at=bindparam("new_at"))
+            )
+            session.execute(statement, changed)
         if fresh:
-            session.execute(insert(WriteLedgerEntry), fresh)
+            session.execute(insert(table), fresh)
 
     def _log(
         self,
@@ -187,7 +193,7 @@ class PageSettler:
                 }
             )
         if rows:
-            session.execute(insert(RecordLogEntry), rows)
+            session.execute(insert(_table(RecordLogEntry)), rows)
 
     def _resolve(self, session: Session, keys: Sequence[str]) -> None:
         if keys:
@@ -264,6 +270,14 @@ _SKIPS = {
     "twin deleted": "skipped_twin_gone",
     "twin missing": "skipped_twin_gone",
 }
+
+
+def _table(model: type[Any]) -> Table:
+    # Core statements on the mapped table: a page's rows are plain dicts, and the ORM's bulk
+    # machinery (identity bookkeeping per row) costs more than the statements themselves.
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _skip_count(item: Planned) -> str:
