@@ -259,3 +259,95 @@ def test_invoice_create_retried_after_a_crash_writes_one_invoice(tmp_path):
         assert outcome.target_key is not None
         invoices = w.search(ERP, "ARINVOICE", EXTERNALID=opportunity.key.id)
         assert [r.key for r in invoices] == [RecordKey.parse(outcome.target_key)]
+
+
+def test_intacct_project_becomes_lookup_renamed_and_deactivated(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        project = w.get(ERP, "PROJECT", "PRJ-100")
+        outcome = w.sync("projects_lookup", project.key)
+        assert outcome.action == "created"
+        lookup = w.get(CRM, "UsrIntacctProject", RecordKey.parse(outcome.target_key).id)
+        assert (lookup.values["Code"], lookup.values["Name"]) == ("PRJ-100", "ERP rollout")
+        assert lookup.values["UsrActive"] is True
+        w.run(w.erp(ERP).update("PROJECT", "PRJ-100", {"NAME": "ERP rollout, phase 2"}))
+        assert w.sync("projects_lookup", project.key).action == "updated"
+        assert w.get(CRM, "UsrIntacctProject", lookup.key.id).values["Name"] == (
+            "ERP rollout, phase 2"
+        )
+        w.run(w.erp(ERP).update("PROJECT", "PRJ-100", {"STATUS": "inactive"}))
+        assert w.sync("projects_lookup", project.key).action == "updated"
+        assert w.get(CRM, "UsrIntacctProject", lookup.key.id).values["UsrActive"] is False
+        assert len(w.search(CRM, "UsrIntacctProject", Code="PRJ-100")) == 1
+
+
+def test_new_intacct_department_is_created_and_seeded_ones_match_by_code(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        seeded = w.sync("departments_lookup", RecordKey(ERP, "DEPARTMENT", "SVC"))
+        assert seeded.action in {"matched", "matched_updated"}
+        assert seeded.target_key == f"creatio:UsrIntacctDepartment:{_dim('Department', 'SVC')}"
+        made = w.run(w.erp(ERP).create("DEPARTMENT", {"DEPARTMENTID": "MKT", "TITLE": "Marketing"}))
+        outcome = w.sync("departments_lookup", made.key)
+        assert outcome.action == "created"
+        (row,) = w.search(CRM, "UsrIntacctDepartment", Code="MKT")
+        assert row.values["Name"] == "Marketing"
+        w.run(w.erp(ERP).delete("DEPARTMENT", "MKT"))
+        assert w.sync("departments_lookup", made.key).action == "inactivated"
+        assert w.get(CRM, "UsrIntacctDepartment", row.key.id).values["UsrActive"] is False
+
+
+def _dim(kind, code):
+    return seed_id(f"UsrIntacct{kind}", code)
+
+
+def _lookups(w, project="PRJ-200"):
+    """A project created in Creatio by its flow, a department and location matched by code."""
+    outcome = w.sync("projects_lookup", RecordKey(ERP, "PROJECT", project))
+    w.sync("departments_lookup", RecordKey(ERP, "DEPARTMENT", "SVC"))
+    w.sync("locations_lookup", RecordKey(ERP, "LOCATION", "E200"))
+    return {
+        "UsrIntacctProjectId": RecordKey.parse(outcome.target_key).id,
+        "UsrIntacctDepartmentId": _dim("Department", "SVC"),
+        "UsrIntacctLocationId": _dim("Location", "E200"),
+    }
+
+
+def test_deal_dimensions_land_on_every_invoice_line(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        opportunity = _win_seeded_opportunity(w, **_lookups(w))
+        outcome = w.sync("opportunities_invoices", opportunity.key)
+        assert outcome.action == "created"
+        invoice = RecordKey.parse(outcome.target_key).id
+        (line,) = _rows(w, "ARINVOICEITEM", RECORDKEY=invoice)
+        assert (line["PROJECTID"], line["DEPARTMENTID"], line["LOCATIONID"]) == (
+            "PRJ-200",
+            "SVC",
+            "E200",
+        )
+        # Nothing left to write: the header holds no dimension the lines took.
+        assert w.sync("opportunities_invoices", opportunity.key).action in {"skipped", "unchanged"}
+
+
+def test_deal_dimensions_land_on_sales_order_lines(tmp_path):
+    document = load_solution("creatio_intacct", opportunity_target="sales_order")
+    with world(tmp_path, document, ERP) as w:
+        opportunity = _win_seeded_opportunity(w, company=10, **_lookups(w, "PRJ-300"))
+        outcome = w.sync("opportunities_sales_orders", opportunity.key)
+        (line,) = _rows(w, "SODOCUMENTENTRY", DOCHDRID=RecordKey.parse(outcome.target_key).id)
+        assert (line["PROJECTID"], line["DEPARTMENTID"], line["LOCATIONID"]) == (
+            "PRJ-300",
+            "SVC",
+            "E200",
+        )
+
+
+def test_deal_pointing_at_a_lookup_row_without_intacct_twin_waits(tmp_path):
+    from syncloom.errors import TransientError
+
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        stray = w.run(
+            w.crm.create("UsrIntacctProject", {"Name": "Typed in Creatio", "Code": "X-1"}, None)
+        )
+        opportunity = _win_seeded_opportunity(w, UsrIntacctProjectId=stray.key.id)
+        with pytest.raises(TransientError, match="projects_lookup"):
+            w.sync("opportunities_invoices", opportunity.key)
+        assert w.search(ERP, "ARINVOICE", EXTERNALID=opportunity.key.id) == []

@@ -288,7 +288,10 @@ class Lines(_Model):
     item). The mapped lines go into the created document's list field ``target``, or, with
     ``target_entity``, become records of that entity whose ``target_parent_field`` holds
     ``target_parent_value`` (rendered from the created document, as a write-back is) and
-    whose key comes from the ``target_key`` template rendered for the line.
+    whose key comes from the ``target_key`` template rendered for the line. ``inherit``
+    names fields of the mapped document that belong on its lines instead (a CRM keeps the
+    project or department on the deal, the ERP on each invoice line): they are moved from the
+    document onto every line that does not set them itself.
     """
 
     entity: str | None = None
@@ -301,6 +304,7 @@ class Lines(_Model):
     target_key: str | None = None
     fields: tuple[FieldMap, ...] = Field(min_length=1)
     depends_on: tuple[Dependency, ...] = ()
+    inherit: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check_ends(self) -> Lines:

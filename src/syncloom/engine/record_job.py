@@ -282,26 +282,39 @@ class RecordJob:
             if not parent_id or parent_id == _EMPTY_GUID or self.parents is None:
                 continue
             parent = self.parents(dep.flow)
-            parent_key = parent.source.key(str(parent_id))
-            twin = parent.binder.to_other(str(parent_key), parent.source.side)
+            near, far = self._parent_ends(parent)
+            parent_key = near.key(str(parent_id))
+            twin = parent.binder.to_other(str(parent_key), near.side)
             if twin is None:
                 await parent.run(parent_key)
-                twin = parent.binder.to_other(str(parent_key), parent.source.side)
+                twin = parent.binder.to_other(str(parent_key), near.side)
             if twin is None:
                 raise TransientError(
                     f"parent {parent_key} of flow {dep.flow!r} is not synced yet",
                     record_key=str(record_key),
                 )
             if dep.target:
-                values[dep.target] = await self._twin_value(parent, twin, dep.value)
+                values[dep.target] = await self._twin_value(far, twin, dep.value)
         return values
 
-    async def _twin_value(self, parent: RecordJob, twin: str, template: str) -> object:
+    def _parent_ends(self, parent: RecordJob) -> tuple[FlowSide, FlowSide]:
+        """The parent flow's end our record points at, and the end its twin lives on.
+
+        A lookup usually names the parent flow's source (an Opportunity's Account); but a flow
+        that keeps CRM lookups in step with ERP records has the CRM as its target, so a CRM
+        record's lookup names the parent's target and the twin is the parent's source.
+        """
+        ours = self.source.connection
+        if parent.source.connection != ours and parent.target.connection == ours:
+            return parent.target, parent.source
+        return parent.source, parent.target
+
+    async def _twin_value(self, end: FlowSide, twin: str, template: str) -> object:
         key = RecordKey.parse(twin)
         names = {"target_id": key.id, "target_key": twin}
         fields: Values = {}
         if "{field:" in template:
-            record = await parent._read(parent.target, twin)
+            record = await self._read(end, twin)
             fields = record.values if record else {}
         return render_template(template, names, fields)
 
@@ -322,6 +335,8 @@ class RecordJob:
             **parents,
             **(overrides or {}),
         }
+        inherited = self._inherited(payload)
+        lines = [(line, {**inherited, **values}) for line, values in lines]
         if self.flow.lines is not None and self.flow.lines.target is not None:
             payload[self.flow.lines.target] = [values for _, values in lines]
         await self.field_checks.check(payload, for_create=True, record_key=str(source.key))
@@ -348,6 +363,12 @@ class RecordJob:
             legal_entity=legal_entity,
         )
         return JobOutcome("created", "", str(source.key), str(created.key), 1 + bool(written_back))
+
+    def _inherited(self, payload: dict[str, object]) -> dict[str, object]:
+        """Take the document's fields that its lines carry instead (``lines.inherit``)."""
+        names = self.flow.lines.inherit if self.flow.lines is not None else ()
+        moved = {name: payload.pop(name, None) for name in names}
+        return {name: value for name, value in moved.items() if value is not None}
 
     async def read_lines(self, source: Record) -> list[Record]:
         """Runs before a create: the document's lines, from its child entity or embedded list."""
@@ -500,6 +521,7 @@ class RecordJob:
             **await self.resolve_parents(source),
             **(overrides or {}),
         }
+        self._inherited(view)  # lines are written once, with the create
         reverse: Values = {}
         if self.flow.direction is FlowDirection.BOTH:
             reverse = self.mapper.map(target.values, direction=FieldDirection.TO_SOURCE)

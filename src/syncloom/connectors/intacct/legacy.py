@@ -85,6 +85,7 @@ def create_sotransaction(values: Values, document_no: str | None) -> str:
         + _opt("locationid", line.get("LOCATIONID"))
         + _opt("departmentid", line.get("DEPARTMENTID"))
         + _opt("memo", line.get("MEMO"))
+        + _opt("projectid", line.get("PROJECTID"))
         + "</sotransitem>"
         for line in _lines(values)
     )

@@ -37,6 +37,12 @@ LEGAL_ENTITIES = {
 DEPARTMENTS = {"SALES": "Sales", "SVC": "Services", "OPS": "Operations"}
 COST_CENTERS = {"CC100": "North", "CC200": "South"}
 BUSINESS_UNITS = {"BU-US": "usmf", "BU-EU": "demf"}
+# Projects: id -> (name, legal entity). Intacct keeps them as PROJECT, Creatio as a lookup.
+PROJECTS = {
+    "PRJ-100": ("ERP rollout", "usmf"),
+    "PRJ-200": ("Berlin office fit-out", "demf"),
+    "PRJ-300": ("Support renewal", "usmf"),
+}
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,11 @@ BASE = (
     K("ProcessListeners", "int"),
 )
 LOOKUP_BASE = (S("Name", required=True), S("Description"))
+# Custom lookups that mirror ERP dimensions (a customer's package adds them): the ERP code,
+# and whether the value may still be chosen.
+ERP_LOOKUP = (*LOOKUP_BASE, S("Code"), K("UsrActive", "bool"))
+DIMENSION_LOOKUPS = ("UsrIntacctProject", "UsrIntacctDepartment", "UsrIntacctLocation")
+_DIMENSIONS = tuple(L(name, name) for name in DIMENSION_LOOKUPS)
 
 
 def _entity(name: str, *columns: Column) -> Entity:
@@ -128,6 +133,7 @@ ENTITIES: dict[str, Entity] = {
         _entity("OrderStatus", *LOOKUP_BASE, K("Position", "int"), K("FinalStatus", "bool")),
         _entity("InvoicePaymentStatus", *LOOKUP_BASE),
         _entity("FileType", *LOOKUP_BASE),
+        *(_entity(name, *ERP_LOOKUP) for name in DIMENSION_LOOKUPS),
         _entity(
             "AccountFile",
             S("Name", required=True),
@@ -231,6 +237,7 @@ ENTITIES: dict[str, Entity] = {
             S("Notes"),
             L("UsrCurrency", "Currency"),
             S("UsrErpQuotationId"),
+            *_DIMENSIONS,
         ),
         _entity(
             "OpportunityProductInterest",
@@ -264,6 +271,7 @@ ENTITIES: dict[str, Entity] = {
             S("Notes"),
             S("UsrErpOrderNumber"),
             S("UsrLegalEntity"),
+            *_DIMENSIONS,
         ),
         _entity("OrderProduct", L("Order", "Order", required=True), *_LINE),
         _entity(

@@ -12,7 +12,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from syncloom.simulators.common.seed import COUNTRIES, CURRENCIES, Company, SeedWorld
+from syncloom.simulators.common.seed import (
+    COUNTRIES,
+    CURRENCIES,
+    DEPARTMENTS,
+    LEGAL_ENTITIES,
+    Company,
+    SeedWorld,
+)
 from syncloom.simulators.common.store import SimStore
 from syncloom.simulators.creatio.auth import INTEGRATION_CONTACT, SUPERVISOR_CONTACT
 from syncloom.simulators.creatio.entities import ENTITIES
@@ -132,6 +139,17 @@ class Seeder:
         self.put("FileType", FILE_TYPE, Name="File")
         for name in PAYMENT_STATUSES:
             self.put("InvoicePaymentStatus", seed_id("InvoicePaymentStatus", name), Name=name)
+        self._dimensions()
+
+    def _dimensions(self) -> None:
+        """Departments and locations the site already keeps; projects and teams arrive by sync."""
+        for code, name in DEPARTMENTS.items():
+            key = seed_id("UsrIntacctDepartment", code)
+            self.put("UsrIntacctDepartment", key, Name=name, Code=code, UsrActive=True)
+        for info in LEGAL_ENTITIES.values():
+            code = info["intacct"]
+            key = seed_id("UsrIntacctLocation", code)
+            self.put("UsrIntacctLocation", key, Name=info["name"], Code=code, UsrActive=True)
 
     def _account(self, company: Company) -> str:
         city = seed_id("City", f"{company.country}:{company.city}")

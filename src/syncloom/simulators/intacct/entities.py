@@ -231,7 +231,8 @@ OBJECTS: dict[str, ObjectDef] = {
             "Sales Order Detail",
             "RECORDNO",
             "DOCHDRNO:INTEGER DOCHDRID SALE_PUR_TRANS LINE_NO:INTEGER MEMO ITEMID ITEMDESC "
-            "QUANTITY:DECIMAL UNIT PRICE:CURRENCY TOTAL:CURRENCY LOCATIONID DEPARTMENTID",
+            "QUANTITY:DECIMAL UNIT PRICE:CURRENCY TOTAL:CURRENCY LOCATIONID DEPARTMENTID "
+            "PROJECTID",
             generic_create=False,
             line_parent="DOCHDRNO",
         ),

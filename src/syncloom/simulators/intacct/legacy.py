@@ -204,6 +204,7 @@ def _so_line(call: Call, header: Row, number: int, item: etree._Element) -> None
         "MEMO": text(item, "memo"),
         "LOCATIONID": text(item, "locationid"),
         "DEPARTMENTID": text(item, "departmentid"),
+        "PROJECTID": text(item, "projectid"),
     }
     call.store.insert(OBJECTS["SODOCUMENTENTRY"], values, call.user_recordno, call.entity)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from syncloom.simulators.common.seed import LEGAL_ENTITIES, SeedWorld
+from syncloom.simulators.common.seed import DEPARTMENTS, LEGAL_ENTITIES, PROJECTS, SeedWorld
 from syncloom.simulators.common.store import Row, SimStore
 from syncloom.simulators.intacct.entities import OBJECTS, ObjectDef
 
@@ -108,12 +108,14 @@ class IntacctStore:
         world = SeedWorld(seed)
         companies = world.companies(records)
         put = self._seed_put
-        for code, title in (("SALES", "Sales"), ("SVC", "Services"), ("OPS", "Operations")):
+        for code, title in DEPARTMENTS.items():
             put("DEPARTMENT", {"DEPARTMENTID": code, "TITLE": title, "STATUS": "active"})
         for info in LEGAL_ENTITIES.values():
             base = {"LOCATIONID": info["intacct"], "NAME": info["name"], "STATUS": "active"}
             put("LOCATION", {**base, "CURRENCY": info["currency"]})
             put("LOCATIONENTITY", {**base, "CURRENCY": info["currency"], "OPCOUNTRY": ""})
+        for code, (name, entity) in PROJECTS.items():
+            put("PROJECT", _project(code, name, LEGAL_ENTITIES[entity]))
         for account, title in (("4000", "Sales revenue"), ("1200", "Accounts receivable")):
             put("GLACCOUNT", {"ACCOUNTNO": account, "TITLE": title, "STATUS": "active"})
         for company in companies:
@@ -134,6 +136,18 @@ def _entity_key(entity: str) -> str:
 def _entity_name(entity: str) -> str:
     names = {info["intacct"]: info["name"] for info in LEGAL_ENTITIES.values()}
     return names.get(entity, "")
+
+
+def _project(code: str, name: str, entity: dict[str, str]) -> dict[str, str]:
+    return {
+        "PROJECTID": code,
+        "NAME": name,
+        "PROJECTCATEGORY": "Contract",
+        "PROJECTSTATUS": "In Progress",
+        "STATUS": "active",
+        "LOCATIONID": entity["intacct"],
+        "CURRENCY": entity["currency"],
+    }
 
 
 def _customer(company: object) -> dict[str, str]:
