@@ -5,16 +5,24 @@ lives in one ``governor_buckets`` row, taken under a write lock for the few micr
 :func:`~syncloom.engine.budget.take`, so workers on any number of machines never exceed the
 Connection's rate, in-flight cap or daily quota together. A 429 halves the rate and blocks the
 bucket for the server's ``Retry-After``; successes bring the rate back gradually.
+
+Every take and release waiting in one process (one event loop) goes to the database together,
+in one transaction on the bucket row (:class:`DrawBatch`): with sixteen record jobs in flight
+that is one write where there were up to thirty-two, and the row lock, the database's
+busiest, is held once. Each draw is still applied to the stored state one by one, so the limits
+hold exactly as if the draws had come one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +33,7 @@ from syncloom.engine.clock import Clock
 from syncloom.errors import ThrottledError
 from syncloom.store.models import GovernorBucket
 
-__all__ = ["Governor", "GovernorStats"]
+__all__ = ["DrawBatch", "Governor", "GovernorStats", "Release"]
 
 
 def _to_state(row: GovernorBucket) -> BucketState:
@@ -45,6 +53,15 @@ def _store(row: GovernorBucket, state: BucketState) -> None:
     row.tokens, row.updated_at, row.factor = state.tokens, state.updated_at, state.factor
     row.blocked_until, row.day, row.day_count = state.blocked_until, state.day, state.day_count
     row.leases = [[lid, exp.isoformat()] for lid, exp in state.leases]
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A slot given back: its lease, and whether the system answered with a throttle."""
+
+    lease_id: str
+    throttled: bool = False
+    retry_after_s: float | None = None
 
 
 class GovernorStats:
@@ -84,6 +101,10 @@ class Governor:
         self._clock = clock
         self.owner = owner
         self.waits = 0
+        # One batch per event loop: its futures belong to that loop.
+        self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DrawBatch] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def ensure(self) -> None:
         """Create the bucket row if this Connection has none yet (once, at start-up)."""
@@ -135,19 +156,46 @@ class Governor:
             raise RuntimeError("Governor.ensure() was not called for this connection")
         return row
 
-    def try_acquire(self, lease_id: str) -> Grant:
-        """One attempt to take a slot; commits the bucket's new state."""
+    def draw(self, releases: Sequence[Release], takes: Sequence[str]) -> list[Grant]:
+        """Give slots back, then try to take one per lease id: one transaction for all.
+
+        Args:
+            releases: slots to give back first (their room is free for the takes).
+            takes: lease ids of the slots wanted, served in order.
+
+        Returns:
+            One grant or refusal per take, in order.
+        """
         with self._sessions.begin() as session:
             row = self._locked(session)
-            grant = take(_to_state(row), self.limits, self._clock.now_utc(), lease_id)
-            _store(row, grant.state)
-            return grant
+            state = _to_state(row)
+            now = self._clock.now_utc()
+            for given in releases:
+                state = release(
+                    state,
+                    self.limits,
+                    now,
+                    given.lease_id,
+                    throttled=given.throttled,
+                    retry_after_s=given.retry_after_s,
+                )
+            grants = []
+            for lease_id in takes:
+                grant = take(state, self.limits, now, lease_id)
+                state = grant.state
+                grants.append(grant)
+            _store(row, state)
+            return grants
+
+    def try_acquire(self, lease_id: str) -> Grant:
+        """One attempt to take a slot; commits the bucket's new state."""
+        return self.draw((), (lease_id,))[0]
 
     async def acquire(self) -> str:
         """Wait until the budget grants a slot; returns the lease id to release."""
         lease_id = f"{self.owner}:{uuid.uuid4().hex}" if self.owner else uuid.uuid4().hex
         while True:
-            grant = await asyncio.to_thread(self.try_acquire, lease_id)
+            grant = await self._batch().take(lease_id)
             if grant.granted:
                 return lease_id
             self.waits += 1
@@ -157,17 +205,14 @@ class Governor:
         self, lease_id: str, *, throttled: bool = False, retry_after_s: float | None = None
     ) -> None:
         """Give the slot back; a throttled answer slows the whole Connection down."""
-        with self._sessions.begin() as session:
-            row = self._locked(session)
-            state = release(
-                _to_state(row),
-                self.limits,
-                self._clock.now_utc(),
-                lease_id,
-                throttled=throttled,
-                retry_after_s=retry_after_s,
-            )
-            _store(row, state)
+        self.draw((Release(lease_id, throttled, retry_after_s),), ())
+
+    def _batch(self) -> DrawBatch:
+        loop = asyncio.get_running_loop()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = DrawBatch(self)
+        return batch
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -176,15 +221,13 @@ class Governor:
         try:
             yield
         except ThrottledError as exc:
-            await asyncio.to_thread(
-                self.release, lease_id, throttled=True, retry_after_s=exc.retry_after_s
-            )
+            await self._batch().give_back(Release(lease_id, True, exc.retry_after_s))
             raise
         except BaseException:
-            await asyncio.to_thread(self.release, lease_id)
+            await self._batch().give_back(Release(lease_id))
             raise
         else:
-            await asyncio.to_thread(self.release, lease_id)
+            await self._batch().give_back(Release(lease_id))
 
     def stats(self) -> GovernorStats:
         """The bucket as it stands, for dashboards and tests."""
@@ -196,3 +239,77 @@ class Governor:
             )
             state = _to_state(row) if row else BucketState.fresh(self.limits, self._clock.now_utc())
             return GovernorStats(state, self.limits)
+
+
+class DrawBatch:
+    """The takes and releases one event loop is waiting for, sent as one transaction.
+
+    Why batch? Every request to a system takes a slot and gives it back, and each was a write
+    transaction on the Connection's bucket row; with many jobs in flight they queued on that
+    row's lock. While one transaction is on its way, the draws that arrive wait and go together
+    in the next one, so a busy process writes the row about once per round trip, not twice per
+    request, and an idle one still answers at once.
+    """
+
+    def __init__(self, governor: Governor) -> None:
+        self._governor = governor
+        self._takes: list[tuple[str, asyncio.Future[Grant]]] = []
+        self._releases: list[tuple[Release, asyncio.Future[None]]] = []
+        self._flushing = False
+
+    async def take(self, lease_id: str) -> Grant:
+        """Ask for one slot in the next transaction; returns the grant or the refusal."""
+        future: asyncio.Future[Grant] = asyncio.get_running_loop().create_future()
+        self._takes.append((lease_id, future))
+        self._kick()
+        return await future
+
+    async def give_back(self, given: Release) -> None:
+        """Give one slot back in the next transaction; returns once it is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._releases.append((given, future))
+        self._kick()
+        await future
+
+    def _kick(self) -> None:
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._takes or self._releases:
+                takes, self._takes = self._takes, []
+                releases, self._releases = self._releases, []
+                await self._send(takes, releases)
+        finally:
+            self._flushing = False
+
+    async def _send(
+        self,
+        takes: list[tuple[str, asyncio.Future[Grant]]],
+        releases: list[tuple[Release, asyncio.Future[None]]],
+    ) -> None:
+        waiting: list[asyncio.Future[Any]] = [f for _, f in takes] + [f for _, f in releases]
+        try:
+            grants = await asyncio.to_thread(
+                self._governor.draw, [r for r, _ in releases], [t for t, _ in takes]
+            )
+        except Exception as exc:  # each waiter gets the database's error, as if it had asked
+            for future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (lease_id, future), grant in zip(takes, grants, strict=True):
+            if not future.done():
+                future.set_result(grant)
+            elif grant.granted:  # its asker gave up waiting: give the slot straight back
+                self._releases.append((Release(lease_id), _detached()))
+        for _, released in releases:
+            if not released.done():
+                released.set_result(None)
+
+
+def _detached() -> asyncio.Future[None]:
+    """A future nobody awaits, for a release the batch makes on its own."""
+    return asyncio.get_running_loop().create_future()
