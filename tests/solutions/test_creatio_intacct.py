@@ -351,3 +351,57 @@ def test_deal_pointing_at_a_lookup_row_without_intacct_twin_waits(tmp_path):
         with pytest.raises(TransientError, match="projects_lookup"):
             w.sync("opportunities_invoices", opportunity.key)
         assert w.search(ERP, "ARINVOICE", EXTERNALID=opportunity.key.id) == []
+
+
+ENTITY_CONNECTIONS = {"intacct_e100": "E100", "intacct_e200": "E200"}
+
+
+def _link(w, flow, key):
+    from syncloom.engine.flows import Side
+
+    return w.inst.unit(flow).job.binder.find(str(key), Side.CRM)
+
+
+def test_routing_within_one_connection_records_the_entity_on_the_link(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        account = _new_account(w)  # UsrLegalEntity demf
+        outcome = w.sync("accounts_customers", account.key)
+        (row,) = _rows(w, "CUSTOMER", CUSTOMERID=RecordKey.parse(outcome.target_key).id)
+        assert row["MEGAENTITYID"] == ""  # written at top level, shared by every entity
+        assert _link(w, "accounts_customers", account.key).legal_entity == "E200"
+
+
+def test_one_connection_per_entity_writes_and_reads_each_customer_in_its_entity(tmp_path):
+    by_entity = {entity: name for name, entity in ENTITY_CONNECTIONS.items()}
+    document = load_solution("creatio_intacct", entity_connections=by_entity)
+    with world(tmp_path, document, ERP, entity_connections=ENTITY_CONNECTIONS) as w:
+        german = _new_account(w)
+        american = _new_account(w, UsrLegalEntity="usmf", UsrCurrencyId=seed_id("Currency", "USD"))
+        keys = {}
+        for account, entity in ((german, "E200"), (american, "E100")):
+            outcome = w.sync("accounts_customers", account.key)
+            assert outcome.action == "created"
+            keys[entity] = RecordKey.parse(outcome.target_key).id
+            (row,) = _rows(w, "CUSTOMER", CUSTOMERID=keys[entity])
+            assert row["MEGAENTITYID"] == entity
+            assert _link(w, "accounts_customers", account.key).legal_entity == entity
+        # An entity's session sees its own records, not another entity's.
+        assert w.run(w.erp("intacct_e100").get("CUSTOMER", keys["E200"])) is None
+        # An edit made in the German entity travels back through the German Connection.
+        w.run(w.erp("intacct_e200").update("CUSTOMER", keys["E200"], {"TERMNAME": "N10"}))
+        back = w.sync("accounts_customers", RecordKey(ERP, "CUSTOMER", keys["E200"]))
+        assert back.action == "updated"
+        assert w.get(CRM, "Account", german.key.id).values["UsrPaymentTerms"] == "Net10"
+        # A Creatio edit goes back to the same entity, never to a second customer.
+        w.run(w.crm.update("Account", german.key.id, {"Phone": "+49 30 555 0199"}))
+        assert w.sync("accounts_customers", german.key).action == "updated"
+        (row,) = _rows(w, "CUSTOMER", CUSTOMERID=keys["E200"])
+        assert row["DISPLAYCONTACT.PHONE1"] == "+49 30 555 0199"
+        assert len(_rows(w, "CUSTOMER", NAME=german.values["Name"])) == 1
+
+
+def test_entity_connections_must_name_a_routed_entity():
+    from syncloom.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="E900"):
+        load_solution("creatio_intacct", entity_connections={"E900": "intacct_e900"})

@@ -67,13 +67,15 @@ class World:
         return list(self.bridge.run(self.connectors[connection].search(entity, criteria)))
 
 
-def _connections(sessions: sessionmaker[Session], names: list[str]) -> tuple[int, dict[str, int]]:
+def _connections(
+    sessions: sessionmaker[Session], names: list[str], systems: dict[str, str]
+) -> tuple[int, dict[str, int]]:
     with sessions.begin() as session:
         tenant = Accounts(session).create_tenant("acme", "Acme")
         ids = {}
         for name in names:
             row = Connection(
-                tenant_id=tenant.id, name=name, system=SYSTEMS[name], base_url="http://127.0.0.1"
+                tenant_id=tenant.id, name=name, system=systems[name], base_url="http://127.0.0.1"
             )
             session.add(row)
             session.flush()
@@ -108,21 +110,35 @@ def _start(stack: ExitStack, name: str, records: int, ca: list[str]) -> tuple[An
 
 @contextmanager
 def world(
-    tmp_path: Path, document: FlowDocument, erp: str, *, records: int = 10
+    tmp_path: Path,
+    document: FlowDocument,
+    erp: str,
+    *,
+    records: int = 10,
+    entity_connections: dict[str, str] | None = None,
 ) -> Iterator[World]:
-    """Start Creatio and the ERP simulator, migrate a fresh SQLite file, build the installation."""
+    """Start Creatio and the ERP simulator, migrate a fresh SQLite file, build the installation.
+
+    ``entity_connections`` adds Intacct Connections (name -> entity id) signed in to one
+    entity each, on the same simulator.
+    """
     url = f"sqlite:///{tmp_path / 'syncloom.db'}"
     upgrade(url)
     sessions = session_factory(make_engine(url))
-    names = ["creatio", erp]
-    tenant_id, ids = _connections(sessions, names)
+    entities = entity_connections or {}
+    names = ["creatio", erp, *entities]
+    tenant_id, ids = _connections(sessions, names, {**SYSTEMS, **dict.fromkeys(entities, erp)})
     with ExitStack() as stack:
         bridge = LoopBridge()
         stack.callback(bridge.close)
         servers, connectors, ca = {}, {}, []
-        for name in names:
+        for name in ["creatio", erp]:
             server, connector = _start(stack, name, records, ca)
             servers[name], connectors[name] = server, connector
+            stack.callback(lambda c=connector: bridge.run(c.aclose()))
+        for name, entity_id in entities.items():
+            connector = IntacctConnector(servers[erp].base_url, INTACCT, entity_id=entity_id)
+            connectors[name] = connector
             stack.callback(lambda c=connector: bridge.run(c.aclose()))
         budget = Limits(rate_per_s=500, burst=100, max_in_flight=16)
         infos = {n: ConnectionInfo(connectors[n], ids[n], budget) for n in names}

@@ -127,10 +127,23 @@ class Installation:
         )
 
     def _unit(self, flow: Flow) -> FlowUnit:
+        job = self._job(flow, flow.target.connection)
+        routes = flow.routing.routes.values() if flow.routing is not None else ()
+        job.route_through(
+            {
+                route.legal_entity: self._job(flow, route.connection)
+                for route in routes
+                if route.connection is not None and route.connection != flow.target.connection
+            }
+        )
+        return FlowUnit(flow, job)
+
+    def _job(self, flow: Flow, target_connection: str) -> RecordJob:
+        """The flow's job with its target end on ``target_connection``."""
         source = self._side(flow, flow.source_side, flow.source.connection, flow.source.entity)
-        target = self._side(flow, flow.target_side, flow.target.connection, flow.target.entity)
+        target = self._side(flow, flow.target_side, target_connection, flow.target.entity)
         mapper = FieldMapMapper.from_flow(flow, value_maps=self.document.value_maps)
-        job = RecordJob(
+        return RecordJob(
             flow=flow,
             source=source,
             target=target,
@@ -144,7 +157,6 @@ class Installation:
             parents=self._parent_job,
             flapping=FlappingDetector.from_spec(flow.flapping, self.clock),
         )
-        return FlowUnit(flow, job)
 
     def _parent_job(self, name: str) -> RecordJob:
         return self.unit(name).job
@@ -175,6 +187,7 @@ class Installation:
             sides = [unit.job.source]
             if unit.flow.direction is FlowDirection.BOTH:
                 sides.append(unit.job.target)
+                sides += [routed.target for routed in unit.job.routes.values()]
             unit.pollers = [
                 self._poller(unit.flow.name, side, transaction, enqueue) for side in sides
             ]
@@ -189,15 +202,18 @@ class Installation:
         def enqueue_record(tx: Tx, record: Record) -> str | None:
             return enqueue(tx, flow, record)
 
+        spec = self.unit(flow).flow
+        # A routed entity's Connection reads its own records: it keeps its own watermark.
+        own = side.connection in {spec.source.connection, spec.target.connection}
         return Poller(
-            flow=flow,
+            flow=flow if own else f"{flow}@{side.connection}",
             side=side,
             store=WatermarkStore(self.tenant_id),
             transaction=transaction,
             enqueue=enqueue_record,
             overlap=self.poll_overlap,
             page_size=self.page_size,
-            windows=[BatchWindow.from_spec(w) for w in self.unit(flow).flow.batch_windows],
+            windows=[BatchWindow.from_spec(w) for w in spec.batch_windows],
             clock=self.clock,
         )
 

@@ -239,6 +239,7 @@ def flows_reading(inst: Installation, connection: str, key: RecordKey) -> tuple[
         sides = [unit.job.source]
         if unit.flow.direction is FlowDirection.BOTH:
             sides.append(unit.job.target)
+            sides += [routed.target for routed in unit.job.routes.values()]
         if any(side.connection == connection and side.owns(key) for side in sides):
             names.append(name)
     return tuple(names)

@@ -139,6 +139,32 @@ class RecordJob:
         self.parents = parents
         self.flapping = flapping
         self.field_checks = FieldChecker(target.connector, target.entity)
+        self.routes: dict[str, RecordJob] = {}
+
+    def route_through(self, routes: Mapping[str, RecordJob]) -> None:
+        """Runs at assembly: records routed to these legal entities use these jobs instead.
+
+        Each job is this flow's job with the target end on the Connection a route names (an
+        ERP entity signed in on its own), so reads, writes and budget are that Connection's;
+        the links stay this flow's and remember the legal entity.
+        """
+        self.routes = dict(routes)
+
+    async def route_for(self, hint: RecordKey) -> RecordJob:
+        """Runs first when routes name Connections: the job whose Connection owns ``hint``.
+
+        A linked record keeps the legal entity it was created in; an unlinked source record
+        goes where its routing field sends it; anything else stays on the flow's own target.
+        """
+        side = self._side_of(hint)
+        link = self.binder.find(str(hint), side.side)
+        if link is not None and link.legal_entity is not None:
+            return self.routes.get(link.legal_entity, self)
+        if side is not self.source:
+            return self
+        source = await self._read(self.source, str(hint))
+        entity = self.legal_entity(source) if source is not None else None
+        return self.routes.get(entity, self) if entity is not None else self
 
     # -- the template -------------------------------------------------------------------
     async def run(
@@ -154,6 +180,10 @@ class RecordJob:
         Raises:
             SyncError: classified failures; the caller's RetryPolicy decides what follows.
         """
+        if self.routes:
+            routed = await self.route_for(hint)
+            if routed is not self:
+                return await routed.run(hint, overrides, force)
         side = self._side_of(hint)
         pair = await self.read_pair(hint, side)
         if pair.source is None:

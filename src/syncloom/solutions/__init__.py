@@ -67,6 +67,7 @@ def load_solution(
     directions: Mapping[str, str] | None = None,
     connections: Mapping[str, str] | None = None,
     only: tuple[str, ...] | None = None,
+    entity_connections: Mapping[str, str] | None = None,
     **choices: str,
 ) -> FlowDocument:
     """Load a packaged Solution with its options applied.
@@ -78,6 +79,9 @@ def load_solution(
             of the Connection to use instead.
         only: keep just these flows (and nothing else); dependencies on flows left out are
             dropped with them.
+        entity_connections: legal entity (``E100``) -> the Connection signed in to it: every
+            route to that entity writes through that Connection (one Connection per entity)
+            instead of the flow's own.
         **choices: the Solution's choices (see :data:`CHOICES`), e.g.
             ``opportunity_target="sales_order"``, ``product_target="gl_account"``,
             ``contact_target="employee"`` for ``creatio_intacct``.
@@ -99,7 +103,30 @@ def load_solution(
     raw["flows"] = [_without(flow, dropped) for flow in flows if flow["name"] not in dropped]
     _set_directions(raw["flows"], directions or {}, known)
     _rename_connections(raw["flows"], connections or {})
+    _route_connections(raw["flows"], entity_connections or {})
     return load_flows(yaml.safe_dump(raw, sort_keys=False))
+
+
+def _route_connections(flows: list[dict[str, Any]], by_entity: Mapping[str, str]) -> None:
+    routed = {
+        str(route["legal_entity"])
+        for flow in flows
+        for route in (flow.get("routing") or {}).get("routes", {}).values()
+    }
+    unknown = set(by_entity) - routed
+    if unknown:
+        raise ConfigError(
+            f"entity_connections names entities no flow routes to: {sorted(unknown)}; "
+            f"routed: {sorted(routed)}"
+        )
+    for flow in flows:
+        routing = flow.get("routing")
+        if not routing:
+            continue
+        for route in routing["routes"].values():
+            connection = by_entity.get(str(route["legal_entity"]))
+            if connection is not None:
+                route["connection"] = connection
 
 
 def _dropped_by_choices(name: str, choices: Mapping[str, str]) -> set[str]:
