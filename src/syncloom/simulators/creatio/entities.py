@@ -35,7 +35,6 @@ class Column:
     ref: str | None = None
     required: bool = False
     scale: int = 2
-    max_length: int | None = None  # text columns of a fixed size (Creatio's ShortText: 50)
 
     @property
     def storage(self) -> str:
@@ -67,8 +66,8 @@ class Entity:
         return f"{NAMESPACE}.{self.name}"
 
 
-def S(name: str, *, required: bool = False, max_length: int | None = None) -> Column:
-    return Column(name, "string", required=required, max_length=max_length)
+def S(name: str, *, required: bool = False) -> Column:
+    return Column(name, "string", required=required)
 
 
 def L(name: str, ref: str, *, required: bool = False) -> Column:
@@ -179,7 +178,6 @@ ENTITIES: dict[str, Entity] = {
             S("UsrCustomerGroup"),
             L("UsrCurrency", "Currency"),
             K("UsrCreditLimit", "decimal"),
-            S("UsrCustomerTier", max_length=20),
         ),
         _entity(
             "Contact",

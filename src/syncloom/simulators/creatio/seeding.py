@@ -174,7 +174,6 @@ class Seeder:
             UsrCustomerGroup=company.customer_group,
             UsrCurrencyId=seed_id("Currency", company.currency),
             UsrCreditLimit=float(company.credit_limit),
-            UsrCustomerTier=company.tier,
         )
 
     def _product(self, product: Any) -> str:
