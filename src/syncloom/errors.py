@@ -7,6 +7,7 @@ by class and never by message text::
     ├── ConfigError            bad settings, Solution or flow document; never retried
     │   └── VaultError         a credential cannot be decrypted (wrong key, tampered, moved)
     ├── MappingError           a record cannot be translated; dead-lettered at once
+    │   └── FieldValueError    a mapped value the target's field would refuse (checked first)
     ├── ConflictError          both sides changed and the policy is ManualReview
     └── RemoteError            the external system said no (carries its own error text)
         ├── TransientError     5xx, timeouts, lock contention: retried with backoff
@@ -30,6 +31,7 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "ConflictError",
+    "FieldValueError",
     "MappingError",
     "NotFoundError",
     "PermanentError",
@@ -79,6 +81,31 @@ class MappingError(SyncError):
     ) -> None:
         super().__init__(f"{field}: {message}" if field else message, record_key=record_key)
         self.field = field
+
+
+class FieldValueError(MappingError):
+    """A mapped value the target field would refuse: too long, wrong type, not a choice, empty.
+
+    Found before the write against the target's own field list, so nothing is written and the
+    record is dead-lettered with the field and the system named.
+
+    Attributes:
+        system: the target system (``creatio``, ``intacct``, ``d365``).
+        entity: the target entity.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str,
+        system: str,
+        entity: str,
+        record_key: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field, record_key=record_key)
+        self.system = system
+        self.entity = entity
 
 
 class ConflictError(SyncError):

@@ -9,7 +9,7 @@ import pytest
 
 from syncloom.connectors.base import EntitySpec, FieldSpec, FieldType
 from syncloom.engine.field_checks import check_payload
-from syncloom.errors import MappingError
+from syncloom.errors import FieldValueError, MappingError
 from tests.e2e.world import world
 
 ENTITY = EntitySpec(
@@ -141,3 +141,12 @@ def test_refused_value_fails_the_job_before_anything_is_written(tmp_path):
         after = w.run(w.erp.search("CUSTOMER", {"NAME": account.values["Name"]}))
         assert [r.key for r in after] == [r.key for r in customers]
         assert job.binder.to_other(str(account.key), job.source.side) is None
+
+
+def test_refusal_is_typed_and_names_the_field_the_system_and_the_entity():
+    with pytest.raises(FieldValueError) as caught:
+        check_payload(ENTITY, {"UsrTier": "GOLD"}, for_create=False, system="intacct")
+    error = caught.value
+    assert (error.field, error.system, error.entity) == ("UsrTier", "intacct", "CUSTOMER")
+    assert "intacct CUSTOMER" in str(error)
+    assert "custom field" in str(error)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from syncloom.connectors.base import Connector, EntitySpec, FieldSpec, FieldType
-from syncloom.errors import MappingError
+from syncloom.errors import FieldValueError
 
 __all__ = ["FieldChecker", "check_payload"]
 
@@ -95,33 +95,38 @@ def _is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _check_value(spec: FieldSpec, value: object, record_key: str | None) -> None:
+class _Target:
+    """Where a payload goes, named in every refusal (``intacct CUSTOMER``)."""
+
+    def __init__(self, system: str, entity: str, record_key: str | None) -> None:
+        self.system, self.entity, self.record_key = system, entity, record_key
+
+    def refuse(self, spec: FieldSpec, message: str) -> FieldValueError:
+        custom = " (a custom field)" if spec.custom else ""
+        return FieldValueError(
+            f"{message}{custom}; {self.system} {self.entity} would refuse it",
+            field=spec.name,
+            system=self.system,
+            entity=self.entity,
+            record_key=self.record_key,
+        )
+
+
+def _check_value(spec: FieldSpec, value: object, target: _Target) -> None:
     expected, fits = _SHAPES.get(spec.type, ("a value", _is_scalar))
     if not fits(value):
-        raise MappingError(
-            f"expects {expected} ({spec.type.value}), got {type(value).__name__}",
-            field=spec.name,
-            record_key=record_key,
-        )
+        message = f"expects {expected} ({spec.type.value}), got {type(value).__name__}"
+        raise target.refuse(spec, message)
     text = str(value)
     if spec.max_length is not None and isinstance(value, str) and len(text) > spec.max_length:
-        raise MappingError(
-            f"is {len(text)} characters long; the target allows {spec.max_length}",
-            field=spec.name,
-            record_key=record_key,
-        )
+        message = f"is {len(text)} characters long; the target allows {spec.max_length}"
+        raise target.refuse(spec, message)
     if spec.allowed_values and text not in spec.allowed_values:
         choices = ", ".join(spec.allowed_values)
-        raise MappingError(
-            f"{text!r} is not one of the allowed values ({choices})",
-            field=spec.name,
-            record_key=record_key,
-        )
+        raise target.refuse(spec, f"{text!r} is not one of the allowed values ({choices})")
 
 
-def _check_required(
-    entity: EntitySpec, payload: Mapping[str, object], record_key: str | None
-) -> None:
+def _check_required(entity: EntitySpec, payload: Mapping[str, object], target: _Target) -> None:
     for spec in entity.fields:
         # Keys are chosen by the key template, server-set fields by the system itself, and a
         # required field the flow does not map may still get the system's default (a CRM
@@ -130,10 +135,8 @@ def _check_required(
         if not spec.required or spec.read_only or spec.name in entity.key_fields:
             continue
         if spec.name in payload and _is_empty(payload[spec.name]):
-            raise MappingError(
-                "is required to create a record and the mapped value is empty",
-                field=spec.name,
-                record_key=record_key,
+            raise target.refuse(
+                spec, "is required to create a record and the mapped value is empty"
             )
 
 
@@ -143,6 +146,7 @@ def check_payload(
     *,
     for_create: bool,
     record_key: str | None = None,
+    system: str = "the target",
 ) -> None:
     """Check each value of ``payload`` against the field ``entity`` declares for it.
 
@@ -151,17 +155,20 @@ def check_payload(
         payload: target-named values about to be written.
         for_create: also refuse an empty value in a required field.
         record_key: the source record, named in the error.
+        system: the target system, named in the error.
 
     Raises:
-        MappingError: the first field the target would refuse, with the reason.
+        FieldValueError: the first field the target would refuse, with the reason, the
+            field, the system and the entity.
     """
+    target = _Target(system, entity.name, record_key)
     if for_create:
-        _check_required(entity, payload, record_key)
+        _check_required(entity, payload, target)
     for name, value in payload.items():
         spec = entity.field(name)
         if spec is None or value is None:
             continue
-        _check_value(spec, value, record_key)
+        _check_value(spec, value, target)
 
 
 class FieldChecker:
@@ -190,8 +197,15 @@ class FieldChecker:
         """Check ``payload`` before it is written (see :func:`check_payload`).
 
         Raises:
-            MappingError: a value the target would refuse.
+            FieldValueError: a value the target would refuse.
         """
         if not payload:
             return
-        check_payload(await self.spec(), payload, for_create=for_create, record_key=record_key)
+        spec = await self.spec()
+        check_payload(
+            spec,
+            payload,
+            for_create=for_create,
+            record_key=record_key,
+            system=self.connector.system,
+        )

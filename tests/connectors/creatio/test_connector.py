@@ -232,3 +232,21 @@ async def test_a_failed_batch_call_is_reported_per_op_not_raised(sim, forms, fau
     assert [type(r.error) for r in results] == [TransientError] * 3
     for op in ops:
         assert await forms.get("City", op.key) is None
+
+
+async def test_describe_marks_custom_columns_and_their_length() -> None:
+    with running_creatio() as sim:
+        conn = CreatioConnector(sim.base_url, username="Supervisor", password="Supervisor")
+        spec = await conn.describe("Account")
+        names = await conn.entity_names()
+        await conn.aclose()
+    tier, name = spec.field("UsrCustomerTier"), spec.field("Name")
+    assert tier is not None
+    assert name is not None
+    assert tier.custom
+    assert tier.max_length == 20
+    assert tier.type is FieldType.STRING
+    assert not name.custom
+    assert name.required
+    assert "Account" in names
+    assert names == sorted(names)

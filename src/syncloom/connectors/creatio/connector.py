@@ -123,14 +123,7 @@ class CreatioConnector:
     # -- describing -------------------------------------------------------------------------
     async def describe(self, entity: str) -> EntitySpec:
         """The entity's fields as this tenant's ``$metadata`` lists them (read once)."""
-        if self._specs is None:
-            response = await self.client.request(
-                "GET", "$metadata", headers={"Accept": "application/xml"}
-            )
-            if response.status_code != 200:
-                raise translate(response)
-            self._specs = parse_metadata(response.content)
-        spec = self._specs.get(entity)
+        spec = (await self._model()).get(entity)
         if spec is None:
             raise NotFoundError(
                 f"Creatio has no entity {entity!r}; entity names are case-sensitive",
@@ -138,6 +131,20 @@ class CreatioConnector:
                 status=404,
             )
         return spec
+
+    async def _model(self) -> dict[str, EntitySpec]:
+        if self._specs is None:
+            response = await self.client.request(
+                "GET", "$metadata", headers={"Accept": "application/xml"}
+            )
+            if response.status_code != 200:
+                raise translate(response)
+            self._specs = parse_metadata(response.content)
+        return self._specs
+
+    async def entity_names(self) -> Sequence[str]:
+        """Every entity this tenant's ``$metadata`` lists, custom ``Usr…`` objects included."""
+        return sorted(await self._model())
 
     def _select(self, spec: EntitySpec) -> str:
         return ",".join(f.name for f in spec.fields)

@@ -22,6 +22,9 @@ from syncloom.connectors.creatio.entities import (
 )
 from syncloom.errors import TransientError
 
+# Columns a customer's package adds carry this prefix (Creatio's default; tenants may change it).
+CUSTOM_PREFIX = "Usr"
+
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 _TYPES = {
     "Edm.Guid": FieldType.GUID,
@@ -103,5 +106,12 @@ def _field(entity: str, prop: Element, lookups: dict[str, str]) -> FieldSpec | N
         required=required,
         read_only=name in SERVER_SET or name.startswith(DERIVED_PREFIX),
         lookup_entity=lookups.get(name),
-        custom=name.startswith("Usr"),
+        max_length=_max_length(prop),
+        custom=name.startswith(CUSTOM_PREFIX),
     )
+
+
+def _max_length(prop: Element) -> int | None:
+    # CSDL allows ``MaxLength="max"`` (no limit); only a number is a limit.
+    text = prop.get("MaxLength", "")
+    return int(text) if text.isdigit() else None

@@ -152,6 +152,10 @@ class D365Connector:
         """Describe ``entity``: keys, fields, modified-on field, delete policy, batch size."""
         return self._entity(entity).spec
 
+    async def entity_names(self) -> Sequence[str]:
+        """The data entities this connector syncs, by public set name."""
+        return sorted(ENTITIES)
+
     async def get(self, entity: str, key: str) -> Record | None:
         """Read one record by its id (``usmf/C0001``), or ``None``."""
         spec = self._entity(entity)

@@ -32,6 +32,7 @@ from syncloom.connectors.intacct.batches import BatchWriter
 from syncloom.connectors.intacct.client import IntacctClient, Result
 from syncloom.connectors.intacct.entities import ENTITIES, IntacctEntity
 from syncloom.connectors.intacct.errors import SYSTEM
+from syncloom.connectors.intacct.inspect import inspect_body, merge, parse_inspect
 from syncloom.connectors.intacct.records import to_record
 from syncloom.errors import (
     AlreadyExistsError,
@@ -70,6 +71,8 @@ class IntacctConnector:
         self.client = IntacctClient(
             base_url, credentials, entity_id=entity_id, timeout_s=timeout_s, transport=transport
         )
+        # Field details are company-wide: siblings for other entities share them.
+        self._inspected: dict[str, IntacctEntity] = {}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IntacctConnector:
@@ -92,7 +95,7 @@ class IntacctConnector:
 
     def for_entity(self, entity_id: str | None) -> IntacctConnector:
         """A sibling connector signed in to another entity (``None`` = top level), per flow."""
-        return IntacctConnector(
+        sibling = IntacctConnector(
             self.base_url,
             self.credentials,
             entity_id=entity_id,
@@ -100,6 +103,8 @@ class IntacctConnector:
             timeout_s=self.timeout_s,
             transport=self.transport,
         )
+        sibling._inspected = self._inspected
+        return sibling
 
     def __repr__(self) -> str:
         return f"IntacctConnector({self.base_url!r}, entity_id={self.entity_id!r})"
@@ -113,7 +118,19 @@ class IntacctConnector:
         entity = ENTITIES.get(name.upper())
         if entity is None:
             raise NotFoundError(f"Intacct entity {name!r} is not supported", system=SYSTEM)
-        return entity
+        return self._inspected.get(entity.name, entity)
+
+    async def _described(self, name: str) -> IntacctEntity:
+        """The entity with this company's field details and UDFs (inspected once)."""
+        entity = self._entity(name)
+        if entity.name not in self._inspected:
+            result = await self._one(inspect_body(entity.name))
+            self._inspected[entity.name] = merge(entity, parse_inspect(result.data))
+        return self._inspected[entity.name]
+
+    async def entity_names(self) -> Sequence[str]:
+        """The objects this connector syncs."""
+        return sorted(ENTITIES)
 
     async def _one(self, body: str, record_key: str | None = None) -> Result:
         (result,) = await self.client.call([body])
@@ -122,8 +139,8 @@ class IntacctConnector:
         return result
 
     async def describe(self, entity: str) -> EntitySpec:
-        """The declared fields of ``entity``, keyed by its business id."""
-        return self._entity(entity).spec
+        """The fields of ``entity`` (declared, with the company's limits, plus its UDFs)."""
+        return (await self._described(entity)).spec
 
     async def read_changes(
         self, entity: str, since: datetime | None, cursor: str | None, page_size: int = 500
@@ -134,7 +151,7 @@ class IntacctConnector:
         pair, so records sharing one second never fall between pages and rows modified
         mid-scan are not skipped the way offset paging would skip them.
         """
-        spec = self._entity(entity)
+        spec = await self._described(entity)
         conditions = []
         if since is not None:
             floor = queries.format_timestamp(since, self.tz)
@@ -164,7 +181,7 @@ class IntacctConnector:
 
     async def get(self, entity: str, key: str) -> Record | None:
         """Read one record by business id (``readByName``), or ``None``."""
-        spec = self._entity(entity)
+        spec = await self._described(entity)
         body = queries.by_keys(spec, [key])
         result = await self._one(body, key)
         found = [to_record(spec, e, self.tz) for e in result.records()]
@@ -172,7 +189,7 @@ class IntacctConnector:
 
     async def search(self, entity: str, criteria: Values, limit: int = 50) -> Sequence[Record]:
         """Records whose fields equal every criterion."""
-        spec = self._entity(entity)
+        spec = await self._described(entity)
         condition = queries.all_of([queries.compare("equalto", k, v) for k, v in criteria.items()])
         body = queries.query(
             spec, spec.read_fields, condition, pagesize=max(1, min(limit, MAX_PAGE))

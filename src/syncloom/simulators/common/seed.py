@@ -43,6 +43,8 @@ PROJECTS = {
     "PRJ-200": ("Berlin office fit-out", "demf"),
     "PRJ-300": ("Support renewal", "usmf"),
 }
+# A customer-defined classification: a CRM custom column and an ERP user-defined picklist.
+CUSTOMER_TIERS = ("Gold", "Silver", "Bronze")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Company:
     tax_group: str
     legal_entity: str
     credit_limit: Decimal
+    tier: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class SeedWorld:
                     tax_group=list(TAX_GROUPS)[n % 2],
                     legal_entity=entity,
                     credit_limit=Decimal(10000 * (1 + n % 10)),
+                    # From the number, not the faker, so the other seeded values stay put.
+                    tier=CUSTOMER_TIERS[n % len(CUSTOMER_TIERS)],
                 )
             )
         return out

@@ -11,9 +11,11 @@ import copy
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from syncloom.simulators.common.index import IndexedTable, SortKey
 
 Row = dict[str, Any]
 
@@ -22,7 +24,7 @@ class SimStore:
     """Tables of dict rows; thread-safe; optionally persisted to a SQLite file."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self._tables: dict[str, dict[str, Row]] = {}
+        self._tables: dict[str, IndexedTable] = {}
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         if path is not None:
@@ -32,15 +34,41 @@ class SimStore:
                 " (tbl TEXT, key TEXT, doc TEXT, PRIMARY KEY (tbl, key))"
             )
             for tbl, key, doc in self._db.execute("SELECT tbl, key, doc FROM rows"):
-                self._tables.setdefault(tbl, {})[key] = json.loads(doc)
+                self._tables.setdefault(tbl, IndexedTable())[key] = json.loads(doc)
 
     def is_empty(self) -> bool:
         return not any(self._tables.values())
 
-    def table(self, name: str) -> dict[str, Row]:
+    def table(self, name: str) -> IndexedTable:
         """The live dict of one table (create it if missing); callers hold no lock across awaits."""
         with self._lock:
-            return self._tables.setdefault(name, {})
+            table = self._tables.get(name)
+            if table is None:
+                table = self._tables[name] = IndexedTable()
+            return table
+
+    def first(
+        self,
+        table: str,
+        order: str,
+        key: Callable[[Row], SortKey],
+        count: int,
+        accept: Callable[[Row], bool],
+        lower: SortKey | None = None,
+    ) -> list[Row]:
+        """The first ``count`` rows of ``table`` in ``key`` order that ``accept`` takes.
+
+        ``order`` names the index (one name per ``key``); ``lower`` is a prefix of the sort key
+        below which no row is accepted, so the page starts there instead of at the top. A
+        page costs O(rows looked at), not O(table): see
+        :mod:`syncloom.simulators.common.index`.
+
+        Raises:
+            TypeError: the table holds values of that order that do not sort together.
+        """
+        with self._lock:
+            rows = self.table(table)
+            return rows.ordered(order, key).first(count, rows, accept, lower)
 
     def get(self, table: str, key: str) -> Row | None:
         row = self.table(table).get(key)

@@ -35,6 +35,7 @@ class Column:
     ref: str | None = None
     required: bool = False
     scale: int = 2
+    max_length: int | None = None  # text columns of a fixed size (Creatio's ShortText: 50)
 
     @property
     def storage(self) -> str:
@@ -66,8 +67,8 @@ class Entity:
         return f"{NAMESPACE}.{self.name}"
 
 
-def S(name: str, *, required: bool = False) -> Column:
-    return Column(name, "string", required=required)
+def S(name: str, *, required: bool = False, max_length: int | None = None) -> Column:
+    return Column(name, "string", required=required, max_length=max_length)
 
 
 def L(name: str, ref: str, *, required: bool = False) -> Column:
@@ -178,6 +179,7 @@ ENTITIES: dict[str, Entity] = {
             S("UsrCustomerGroup"),
             L("UsrCurrency", "Currency"),
             K("UsrCreditLimit", "decimal"),
+            S("UsrCustomerTier", max_length=20),
         ),
         _entity(
             "Contact",

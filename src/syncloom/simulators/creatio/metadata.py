@@ -18,6 +18,8 @@ def _entity_type(entity: Entity) -> list[str]:
         attrs = f"Name={quoteattr(column.storage)} Type={quoteattr(column.edm)}"
         if column.kind == "decimal":
             attrs += f' Precision="18" Scale="{column.scale}"'
+        if column.max_length is not None:
+            attrs += f' MaxLength="{column.max_length}"'
         lines.append(f'<Property {attrs} Nullable="{nullable}"/>')
     for nav in entity.navigations.values():
         lines.append(

@@ -18,11 +18,15 @@ from syncloom.simulators.common.store import SimStore
 from syncloom.simulators.creatio.auth import Caller
 from syncloom.simulators.creatio.entities import ENTITIES, Column, Entity
 from syncloom.simulators.creatio.queries import (
+    Filter,
+    bound_key,
+    index_order,
     order_rows,
     parse_expand,
     parse_filter,
     parse_orderby,
     parse_select,
+    row_order,
 )
 from syncloom.simulators.creatio.replies import (
     ODataError,
@@ -184,21 +188,55 @@ class ODataService:
             rows = [r for r in rows if predicate(r, self.fetch)]
         return rows
 
+    def _indexed_page(self, entity: Entity, options: dict[str, str]) -> list[Row] | None:
+        """A ``$top`` page read through an ordered index, as a database would.
+
+        ``None`` when the query needs the whole collection (a count, a descending or a
+        navigation order). Otherwise it returns exactly what filtering and sorting the
+        whole table would: the index keeps ties in table order, and the scan starts at the
+        filter's lower bound on the first order column, below which no row can match.
+        """
+        test = parse_filter(entity, options["$filter"]) if "$filter" in options else None
+        order = options.get("$orderby", "Id")
+        parse_orderby(entity, order)  # reports bad text as the full path would
+        skip, top = _int(options, "$skip", None) or 0, _int(options, "$top", None)
+        columns = index_order(entity, order)
+        if top is None or columns is None or options.get("$count", "").lower() == "true":
+            return None
+        lower = None
+        if isinstance(test, Filter) and columns[0] in test.lower:
+            lower = bound_key(test.lower[columns[0]])
+
+        def accept(row: Row) -> bool:
+            return test is None or test(row, self.fetch)
+
+        try:
+            rows = self.store.first(
+                entity.name, ",".join(columns), row_order(columns), skip + top, accept, lower
+            )
+        except TypeError:  # values that do not sort together: the full path says so
+            return None
+        return rows[skip:]
+
     def _collection(self, call: Call, entity: Entity) -> Reply:
         options = _options(call.query)
-        rows = self._filtered(entity, options)
-        keys = parse_orderby(entity, options.get("$orderby", "Id"))
-        total = len(rows)
-        skip, top = _int(options, "$skip", None) or 0, _int(options, "$top", None)
-        limit = None if top is None else skip + top
-        rows = order_rows(rows, keys, self.fetch, limit)[skip:limit]
+        page = self._indexed_page(entity, options)
+        if page is not None:
+            rows, total = page, None
+        else:
+            rows = self._filtered(entity, options)
+            keys = parse_orderby(entity, options.get("$orderby", "Id"))
+            total = len(rows)
+            skip, top = _int(options, "$skip", None) or 0, _int(options, "$top", None)
+            limit = None if top is None else skip + top
+            rows = order_rows(rows, keys, self.fetch, limit)[skip:limit]
         if len(rows) > self.max_rows:
             raise server_error(
                 f"The number of rows to return ({len(rows)}) exceeds the allowed maximum of "
                 f"{self.max_rows} (MaxEntityRowCount). Use $top and $skip."
             )
         body: dict[str, Any] = {"@odata.context": f"{call.service}$metadata#{entity.name}"}
-        if options.get("$count", "").lower() == "true":
+        if total is not None and options.get("$count", "").lower() == "true":
             body["@odata.count"] = total
         body["value"] = [self._shape(call, entity, row, options) for row in rows]
         return Reply(200, body)

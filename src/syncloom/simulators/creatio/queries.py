@@ -73,6 +73,24 @@ class Operand:
     edm: str
     get: Getter
     is_literal: bool = False
+    column: str | None = None  # the storage name when the operand is a column of the entity
+    value: Any = None  # the value when the operand is a literal
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A compiled ``$filter``: the row test and what it says about where matches start.
+
+    ``lower`` maps a column to a value no matching row is below (from ``Col gt|ge|eq value``
+    terms), so a query ordered by that column can start at it in an index instead of
+    testing every row. A missing column means no such bound.
+    """
+
+    test: Predicate
+    lower: dict[str, Any]
+
+    def __call__(self, row: Row, fetch: Fetch) -> bool:
+        return self.test(row, fetch)
 
 
 def tokenize(text: str) -> list[tuple[str, str]]:
@@ -125,13 +143,13 @@ class FilterParser:
         self.pos = 0
         self.nodes = 0
 
-    def parse(self) -> Predicate:
-        predicate = self._or()
+    def parse(self) -> Filter:
+        clause = self._or()
         if self.pos != len(self.tokens):
             raise query_invalid(f"Syntax error: unexpected '{self.tokens[self.pos][1]}'.")
         if self.nodes > MAX_NODES:
             raise query_invalid(f"The node count limit of '{MAX_NODES}' has been exceeded.")
-        return predicate
+        return clause
 
     def _peek(self) -> str:
         return self.tokens[self.pos][1] if self.pos < len(self.tokens) else ""
@@ -145,7 +163,7 @@ class FilterParser:
         self.pos += 1
         return token
 
-    def _or(self) -> Predicate:
+    def _or(self) -> Filter:
         left = self._and()
         while self._peek() == "or":
             self._take()
@@ -153,7 +171,7 @@ class FilterParser:
             left = _either(left, self._and())
         return left
 
-    def _and(self) -> Predicate:
+    def _and(self) -> Filter:
         left = self._not()
         while self._peek() == "and":
             self._take()
@@ -161,15 +179,15 @@ class FilterParser:
             left = _both(left, self._not())
         return left
 
-    def _not(self) -> Predicate:
+    def _not(self) -> Filter:
         if self._peek() == "not":
             self._take()
             self.nodes += 1
-            inner = self._not()
-            return lambda r, f: not inner(r, f)
+            inner = self._not().test
+            return Filter(lambda r, f: not inner(r, f), {})
         return self._comparison()
 
-    def _comparison(self) -> Predicate:
+    def _comparison(self) -> Filter:
         if self._peek() == "(":
             self._take()
             inner = self._or()
@@ -181,12 +199,16 @@ class FilterParser:
             raise query_invalid("The 'in' operator is not supported.")
         if op not in _OPS:
             if left.edm == "Edm.Boolean":
-                return lambda r, f: bool(left.get(r, f))
+                return Filter(lambda r, f: bool(left.get(r, f)), {})
             raise query_invalid(f"Syntax error: expected a comparison operator, found '{op}'.")
         self._take()
         right = self._operand()
         self.nodes += 5
-        return _compare(op, left, right)
+        test = _compare(op, left, right)
+        lower: dict[str, Any] = {}
+        if op in {"gt", "ge", "eq"} and left.column and _bounding(right):
+            lower[left.column] = right.value
+        return Filter(test, lower)
 
     def _operand(self) -> Operand:
         kind, text = self._take()
@@ -194,7 +216,7 @@ class FilterParser:
             return self._function(text)
         if kind == "name" and text not in {"null", "true", "false"}:
             column, getter = resolve_path(self.entity, text, in_filter=True)
-            return Operand(column.edm, getter)
+            return Operand(column.edm, getter, column=None if "/" in text else column.storage)
         return _literal(kind, text)
 
     def _function(self, name: str) -> Operand:
@@ -210,15 +232,39 @@ class FilterParser:
             a, b = subject.get(row, fetch), needle.get(row, fetch)
             return isinstance(a, str) and isinstance(b, str) and test(a, b)
 
-        return Operand("Edm.Boolean", call, is_literal=True)
+        # A function result is no literal value: it never bounds an index scan.
+        return Operand("Edm.Boolean", call, is_literal=True, value=_NO_VALUE)
 
 
-def _either(a: Predicate, b: Predicate) -> Predicate:
-    return lambda row, fetch: a(row, fetch) or b(row, fetch)
+_NO_VALUE = object()
 
 
-def _both(a: Predicate, b: Predicate) -> Predicate:
-    return lambda row, fetch: a(row, fetch) and b(row, fetch)
+def _bounding(operand: Operand) -> bool:
+    return operand.is_literal and operand.value is not None and operand.value is not _NO_VALUE
+
+
+def _either(a: Filter, b: Filter) -> Filter:
+    x, y = a.test, b.test
+    # A row matching either side is above the lower of the two bounds.
+    lower = {}
+    for column in a.lower.keys() & b.lower.keys():
+        try:
+            lower[column] = min(a.lower[column], b.lower[column])
+        except TypeError:
+            continue
+    return Filter(lambda row, fetch: x(row, fetch) or y(row, fetch), lower)
+
+
+def _both(a: Filter, b: Filter) -> Filter:
+    x, y = a.test, b.test
+    # A row matching both sides is above both bounds: keep the higher one.
+    lower = {**a.lower, **b.lower}
+    for column in a.lower.keys() & b.lower.keys():
+        try:
+            lower[column] = max(a.lower[column], b.lower[column])
+        except TypeError:
+            lower[column] = a.lower[column]
+    return Filter(lambda row, fetch: x(row, fetch) and y(row, fetch), lower)
 
 
 def _literal(kind: str, text: str) -> Operand:
@@ -240,7 +286,7 @@ def _literal(kind: str, text: str) -> Operand:
         value, edm = None, "null"
     else:
         raise query_invalid(f"Syntax error: unexpected '{text}'.")
-    return Operand(edm, lambda r, f: value, is_literal=True)
+    return Operand(edm, lambda r, f: value, is_literal=True, value=value)
 
 
 def _compatible(a: str, b: str) -> bool:
@@ -269,8 +315,12 @@ def _compare(op: str, left: Operand, right: Operand) -> Predicate:
     return check
 
 
-def parse_filter(entity: Entity, text: str) -> Predicate:
-    """Compile ``$filter`` text, raising :class:`ODataError` the way Creatio does."""
+def parse_filter(entity: Entity, text: str) -> Filter:
+    """Compile ``$filter`` text, raising :class:`ODataError` the way Creatio does.
+
+    The result is called like a predicate; its ``lower`` bounds let an ordered index skip
+    rows no match can be among.
+    """
     return FilterParser(entity, text).parse()
 
 
@@ -300,6 +350,32 @@ def parse_orderby(entity: Entity, text: str) -> list[tuple[Getter, bool]]:
         _, getter = resolve_path(entity, path.strip(), in_filter=False)
         keys.append((getter, direction == "desc"))
     return keys
+
+
+def index_order(entity: Entity, text: str) -> list[str] | None:
+    """The storage columns of an all-ascending ``$orderby`` of the entity's own columns.
+
+    ``None`` when an ordered index cannot serve it (a descending key, a navigation path);
+    call :func:`parse_orderby` first, which reports bad text.
+    """
+    columns = []
+    for part in split_top(text):
+        path, _, direction = part.partition(" ")
+        column = entity.by_storage.get(path.strip())
+        if column is None or "/" in path or direction.strip().lower() not in {"", "asc"}:
+            return None
+        columns.append(column.storage)
+    return columns
+
+
+def row_order(columns: list[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """The sort key of a row by ``columns``, as :func:`order_rows` sorts it."""
+    return lambda row: tuple(_sort_key(row.get(c)) for c in columns)
+
+
+def bound_key(value: Any) -> tuple[Any, ...]:
+    """A lower bound on a first sort column as a prefix of :func:`row_order` keys."""
+    return (_sort_key(value),)
 
 
 def parse_select(entity: Entity, text: str) -> list[str]:
@@ -358,10 +434,14 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 __all__ = [
+    "Filter",
     "ODataError",
+    "bound_key",
+    "index_order",
     "order_rows",
     "parse_expand",
     "parse_filter",
     "parse_orderby",
     "parse_select",
+    "row_order",
 ]

@@ -174,6 +174,7 @@ class Seeder:
             UsrCustomerGroup=company.customer_group,
             UsrCurrencyId=seed_id("Currency", company.currency),
             UsrCreditLimit=float(company.credit_limit),
+            UsrCustomerTier=company.tier,
         )
 
     def _product(self, product: Any) -> str:

@@ -170,6 +170,12 @@ class RowWriter:
                         f'Key ("{column.storage}")=({value}) is not present in table '
                         f'"{column.ref}".',
                     )
+            if column.max_length is not None and len(str(value or "")) > column.max_length:
+                # What the database under Creatio answers for a too-long text (PostgreSQL).
+                raise server_error(
+                    f"22001: value too long for type character varying({column.max_length})",
+                    f'Column "{column.storage}" of object "{entity.name}".',
+                )
             if self.enforce_required and column.required and value in {"", EMPTY_GUID, EMPTY_DATE}:
                 raise server_error(
                     f'Column "{column.storage}" of object "{entity.name}" is required and must '

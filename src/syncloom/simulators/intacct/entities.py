@@ -55,6 +55,8 @@ class ObjectDef:
     generic_create: bool = True
     valid_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lines: str | None = None  # owned line object, nested on read with fields=*
+    max_length: dict[str, int] = field(default_factory=dict)
+    custom: frozenset[str] = frozenset()  # user-defined fields (UDFs) the company added
     line_parent: str | None = None  # on a line object: the field holding the header RECORDNO
 
     def has(self, name: str) -> bool:
@@ -72,6 +74,10 @@ def _obj(
 
 
 STATUS = {"STATUS": ("active", "inactive")}
+# User-defined fields on CUSTOMER, as a company adds them under Customization Services: a
+# picklist (the seeded world's customer tiers) and a short text.
+CUSTOMER_UDFS = "CUSTOMER_TIER REGION_CODE"
+CUSTOMER_TIERS = ("Gold", "Silver", "Bronze")
 
 OBJECTS: dict[str, ObjectDef] = {
     o.name: o
@@ -91,9 +97,13 @@ OBJECTS: dict[str, ObjectDef] = {
             + " "
             + _contact("SHIPTO", False)
             + " "
-            + _contact("BILLTO", False),
+            + _contact("BILLTO", False)
+            + " "
+            + CUSTOMER_UDFS,
             "CUSTOMERID NAME",
-            valid_values=STATUS,
+            valid_values={**STATUS, "CUSTOMER_TIER": CUSTOMER_TIERS},
+            max_length={"CUSTOMERID": 20, "NAME": 100, "REGION_CODE": 10},
+            custom=frozenset(CUSTOMER_UDFS.split()),
         ),
         _obj(
             "VENDOR",

@@ -37,7 +37,33 @@ def _field(obj: ObjectDef, name: str) -> str:
         + elem("READONLY", str(name in READ_ONLY or name.startswith("MEGAENTITY")).lower())
         + elem("DATATYPE", "ENUM" if valid else obj.kind(name))
         + values
-        + elem("ISCUSTOM", "false")
+        + elem("ISCUSTOM", str(name in obj.custom).lower())
+        + "</Field>"
+    )
+
+
+def _detail_field(obj: ObjectDef, name: str, number: int) -> str:
+    """One field as ``inspect detail="1"`` describes it (camel-case tags, unlike ``lookup``)."""
+    valid = obj.valid_values.get(name, ())
+    values = "".join(elem("validValue", v) for v in valid)
+    limit = obj.max_length.get(name)
+    return (
+        "<Field>"
+        + elem("Name", name)
+        + elem("GroupName", obj.label)
+        + elem("dataName", name)
+        + elem("externalDataName", name)
+        + elem("isRequired", str(name in obj.required).lower())
+        + elem("isReadOnly", str(name in READ_ONLY or name.startswith("MEGAENTITY")).lower())
+        + elem("maxLength", "" if limit is None else str(limit))
+        + elem("DisplayLabel", name.replace(".", " ").replace("_", " ").title())
+        + elem("Description", "")
+        + elem("id", str(number))
+        + elem("relationship", "false")
+        + elem("relatedObject", "")
+        + elem("isCustom", str(name in obj.custom).lower())
+        + elem("type", "ENUM" if valid else obj.kind(name))
+        + f"<validValues>{values}</validValues>"
         + "</Field>"
     )
 
@@ -66,7 +92,11 @@ def inspect(node: etree._Element, call: Call) -> str:
         return f'<data listtype="All" count="1">{types}</data>'
     obj = call.object(name)
     if node.get("detail") == "1":
-        return f'<data listtype="All" count="1">{_type(obj)}</data>'
+        fields = "".join(_detail_field(obj, f, n) for n, f in enumerate(obj.fields, 1))
+        return (
+            f'<data listtype="All" count="1"><Type Name="{esc(obj.name)}" DocumentType="">'
+            f"<Fields>{fields}</Fields><Relationships></Relationships></Type></data>"
+        )
     fields = "".join(elem("Field", f) for f in obj.fields)
     return (
         f'<data listtype="All" count="1"><Type Name="{obj.name}">'

@@ -171,6 +171,7 @@ def _customer(company: object) -> dict[str, str]:
         "DISPLAYCONTACT.MAILADDRESS.CITY": c["city"],
         "DISPLAYCONTACT.MAILADDRESS.ZIP": c["zip"],
         "DISPLAYCONTACT.MAILADDRESS.COUNTRYCODE": c["country"],
+        "CUSTOMER_TIER": c["tier"],
     }
 
 

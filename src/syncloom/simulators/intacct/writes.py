@@ -50,6 +50,11 @@ def _check(obj: ObjectDef, values: dict[str, str], creating: bool) -> None:
             raise FunctionFailure(
                 [_fail("BL01001973", f"Invalid value '{values[name]}' for field {name}")]
             )
+    for name, limit in obj.max_length.items():
+        if len(values.get(name) or "") > limit:
+            raise FunctionFailure(
+                [_fail("BL01001973", f"Field {name} exceeds the maximum length of {limit}.")]
+            )
     for name in obj.required:
         if (creating and not values.get(name)) or (name in values and not values[name]):
             raise FunctionFailure([_fail("BL01001973", f"Required field {name} is missing.")])
