@@ -215,6 +215,7 @@ def start_node(settings: Settings, vault: Vault) -> Stopper | None:
         session_factory(make_engine(settings.database_url)),
         vault,
         executor_id=settings.executor_id,
+        app_version=settings.app_version,
     )
     node.start()
     _RUNNING["node"] = node

@@ -28,7 +28,7 @@ from syncloom.engine.clock import Clock, SystemClock
 from syncloom.engine.flows import FlowDocument, load_flows
 from syncloom.engine.installation import ConnectionInfo, Installation
 from syncloom.engine.intake import Intake, WebhookEndpoint
-from syncloom.engine.runtime import JobHandle, Runtime
+from syncloom.engine.runtime import DEFAULT_APP_VERSION, JobHandle, Runtime
 from syncloom.errors import ConfigError
 from syncloom.store.config_versions import ConfigVersions
 from syncloom.store.models import Connection, Tenant
@@ -97,6 +97,7 @@ class Node:
     executor_id: str = "local"
     clock: Clock = field(default_factory=SystemClock)
     worker_concurrency: int = 16
+    app_version: str = DEFAULT_APP_VERSION
     installations: dict[int, Installation] = field(default_factory=dict)
     runtime: Runtime | None = None
     bridge: LoopBridge | None = None
@@ -104,7 +105,9 @@ class Node:
     def start(self) -> None:
         """Build every tenant's installation, launch the runtime and declare the schedules."""
         self.bridge = LoopBridge()
-        self.runtime = Runtime(self.database_url, executor_id=self.executor_id)
+        self.runtime = Runtime(
+            self.database_url, executor_id=self.executor_id, app_version=self.app_version
+        )
         self.runtime.register_queue(
             jobs.RECORD_QUEUE, partitioned=True, worker_concurrency=self.worker_concurrency
         )

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         log_format: ``console`` for people, ``json`` for log collectors.
         log_level: the lowest level logged.
         executor_id: this process's stable id among workers (DBOS executor id).
+        app_version: the version of the durable workflows' shapes; processes of one version
+            recover and dequeue each other's work, so it stays the same across releases
+            unless a release's notes say to change it.
     """
 
     model_config = SettingsConfigDict(
@@ -47,6 +50,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "console"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     executor_id: str = Field(default="local", min_length=1, max_length=100)
+    app_version: str = Field(default="1", min_length=1, max_length=100)
 
     @field_validator("database_url")
     @classmethod

@@ -157,6 +157,42 @@ def test_killed_worker_resumes_each_step_once_on_postgresql(pg_url, tmp_path, st
         _prove_resume_after_kill(url, tmp_path, start)
 
 
+# --- a release picks up the work the previous one left: a stable application version ---------
+
+RELEASE_WORKER = Path(__file__).with_name("runtime_release.py")
+
+
+def _spawn_release(url: str, marker: Path, log: Path, *flags: str) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, str(RELEASE_WORKER), url, str(marker), *flags],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+
+@pytest.mark.e2e
+def test_the_next_release_finishes_the_runs_the_last_one_left_in_flight_and_queued(tmp_path):
+    url = f"sqlite:///{tmp_path / 'runtime.sqlite'}"
+    marker, log = tmp_path / "marker.txt", tmp_path / "release.log"
+    old = _spawn_release(url, marker, log, "--release", "1", "--start")
+    try:
+        _wait_for_line(marker, "enter release:first", old, log)
+    finally:
+        old.send_signal(signal.SIGKILL)
+        old.wait(timeout=DEADLINE_S)
+    # The second run waits behind the first on their partition: still queued.
+    assert _lines(marker) == ["enter release:first"]
+
+    new = _spawn_release(url, marker, log, "--release", "2")
+    assert new.wait(timeout=DEADLINE_S * 2) == 0, log.read_text()
+    lines = _lines(marker)
+    assert "done release:first 2" in lines, lines  # in flight at the kill: resumed
+    assert "done release:second 2" in lines, lines  # queued by release 1: dequeued
+    assert lines[-1] == "finished 2"
+
+
 # --- one runtime in this process: queues, handles, transactions, schedules --------------------
 
 QUEUE = "rt-test-records"

@@ -199,6 +199,7 @@ def _start_node(settings: Settings, vault: Vault, concurrency: int) -> Node:
         vault,
         executor_id=settings.executor_id,
         worker_concurrency=concurrency,
+        app_version=settings.app_version,
     )
     with errors():
         node.start()

@@ -32,9 +32,10 @@ What it does not give us, and where that lives instead:
   directly and 90-130 records/s through a partitioned queue (worker concurrency 16-64). Bulk
   loads page through records inside one workflow, a page per step.
 - Multiple runtimes per process: DBOS is a process-wide singleton.
-- Recovery across versions: a run is resumed only by a process with the same application
-  version (by default derived from the workflows' source), so pass ``app_version`` to keep
-  recovering across deploys that do not change workflow shapes.
+- Recovery across versions: a run is resumed, and a queued one dequeued, only by a process
+  with the same application version. DBOS derives it from the workflows' source by default,
+  which would strand queued work at every release; we pass a stable version from
+  configuration instead (:data:`DEFAULT_APP_VERSION`, ``SYNCLOOM_APP_VERSION``).
 - Taking over a worker that never comes back: :func:`recover_executors` hands its pending
   runs back to the queues from any process (``syncloom recover``); :meth:`Runtime.recover`
   does the same inside a live worker (``syncloom worker --take-over``).
@@ -54,10 +55,11 @@ from syncloom.engine.runtime.ids import workflow_id_for
 from syncloom.engine.runtime.preflight import check_sqlite_support
 from syncloom.engine.runtime.queues import QueueSpec
 from syncloom.engine.runtime.recovery import recover_executors, unfinished_runs
-from syncloom.engine.runtime.runtime import Runtime, ScheduledWorkflow
+from syncloom.engine.runtime.runtime import DEFAULT_APP_VERSION, Runtime, ScheduledWorkflow
 from syncloom.engine.runtime.transaction import Transaction
 
 __all__ = [
+    "DEFAULT_APP_VERSION",
     "JobHandle",
     "JobState",
     "QueueSpec",

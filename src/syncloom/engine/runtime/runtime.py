@@ -17,9 +17,19 @@ from syncloom.engine.runtime.preflight import check_sqlite_support
 from syncloom.engine.runtime.queues import QueueSpec, check_enqueue, declare_queue
 from syncloom.engine.runtime.transaction import Transaction
 
-__all__ = ["Runtime", "ScheduledWorkflow"]
+__all__ = ["DEFAULT_APP_VERSION", "Runtime", "ScheduledWorkflow"]
 
 R = TypeVar("R")
+
+DEFAULT_APP_VERSION = "1"
+"""The version of the durable workflows' shapes every process runs unless configured otherwise.
+
+DBOS recovers a run and dequeues a queued one only in a process of the run's application
+version. Its default version is a hash of the workflows' source, so any release, even one
+that only fixes a typo, would orphan the runs queued or in flight under the previous one. A
+stable version from configuration keeps them: bump it only for a release whose workflows
+take other steps in another order, after the previous release has drained its queues.
+"""
 
 ScheduledWorkflow = Callable[[datetime, str], None]
 """A durable workflow a schedule calls with (fire time in the schedule's zone, context)."""
@@ -56,7 +66,7 @@ class Runtime:
         *,
         app_name: str = "syncloom",
         executor_id: str = "local",
-        app_version: str | None = None,
+        app_version: str = DEFAULT_APP_VERSION,
         log_level: str = "WARNING",
     ) -> None:
         """Describe the runtime; nothing connects until :meth:`launch`.
@@ -65,8 +75,8 @@ class Runtime:
             database_url: ``sqlite:///path`` or ``postgresql://user@host/db``.
             app_name: Owner of the queues and schedules in a shared database.
             executor_id: Stable identity of this worker, used to recover its runs.
-            app_version: Runs are only recovered by the same version; by default DBOS
-                derives it from the source of the registered workflows.
+            app_version: Runs are recovered and dequeued only by processes of the same
+                version; keep it stable across releases (see :data:`DEFAULT_APP_VERSION`).
             log_level: Level of the engine's own logger.
         """
         self._database_url = database_url
@@ -302,9 +312,8 @@ class Runtime:
             "log_level": self._log_level,
             # Schedules are declared right after launch; find them within a second.
             "scheduler_polling_interval_sec": 1.0,
+            "application_version": self._app_version,
         }
-        if self._app_version is not None:
-            config["application_version"] = self._app_version
         return config
 
     def _apply_schedules(self) -> None:
