@@ -8,7 +8,8 @@ sockets) stays real.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+import asyncio
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,10 @@ class Armed:
     status: int = 200
     # When set, the simulator answers and this rewrites its real body instead.
     rewrite: Callable[[bytes], bytes] | None = None
+    # When set, the body is streamed from these chunks (possibly without end) until the
+    # client hangs up; ``declared_length`` then goes out as Content-Length, if given.
+    chunks: Callable[[], Iterable[bytes]] | None = None
+    declared_length: int | None = None
 
 
 class HostileProxy:
@@ -35,6 +40,7 @@ class HostileProxy:
         self.is_data_call = is_data_call
         self.armed: Armed | None = None
         self.served = 0
+        self.streamed_bytes = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or self.armed is None:
@@ -49,10 +55,32 @@ class HostileProxy:
         if armed.rewrite is not None:
             await self._rewritten(scope, body, send, armed.rewrite)
             return
+        if armed.chunks is not None:
+            await self._streamed(armed, receive, send)
+            return
         headers = [(b"content-type", armed.content_type.encode())]
         headers.append((b"content-length", str(len(armed.body)).encode()))
         await send({"type": "http.response.start", "status": armed.status, "headers": headers})
         await send({"type": "http.response.body", "body": armed.body})
+
+    async def _streamed(self, armed: Armed, receive: Any, send: Any) -> None:
+        assert armed.chunks is not None
+        headers = [(b"content-type", armed.content_type.encode())]
+        if armed.declared_length is not None:
+            headers.append((b"content-length", str(armed.declared_length).encode()))
+        await send({"type": "http.response.start", "status": armed.status, "headers": headers})
+        # The request body is read, so the next message is the client hanging up.
+        hung_up = asyncio.ensure_future(receive())
+        try:
+            for chunk in armed.chunks():
+                await asyncio.sleep(0)  # a send to a gone client may never yield by itself
+                if hung_up.done():
+                    return
+                self.streamed_bytes += len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            hung_up.cancel()
 
     async def _rewritten(
         self, scope: Scope, body: bytes, send: Any, rewrite: Callable[[bytes], bytes]

@@ -5,7 +5,8 @@ through, and the data call gets an XML bomb, an external entity, invalid UTF-8, 
 or half a body. What must hold: the connector raises a :class:`~syncloom.errors.SyncError`
 (never a parser's, codec's or ``KeyError``), nothing from the server's disk leaks into the
 message, entity expansion never happens (memory stays bounded), and a big legitimate page is
-read in memory proportional to its size.
+read in memory proportional to its size. An answer past the connection's byte cap (an endless
+body, a 100 MB page) stops at the cap with :class:`ResponseTooLargeError`, naming the system.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import pytest
 
 from syncloom.connectors.creatio import CreatioConnector
 from syncloom.connectors.d365 import D365Connector
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLargeError
 from syncloom.connectors.intacct import IntacctConnector, IntacctCredentials
-from syncloom.errors import SyncError
+from syncloom.errors import PermanentError, SyncError
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.simulators.common.tls import make_certificates
 from syncloom.simulators.creatio.app import CreatioSimulator
@@ -84,23 +86,26 @@ def _intacct_call(path: str, body: bytes) -> bool:
 
 
 @contextmanager
-def _intacct() -> Iterator[Target]:
+def _intacct(cap: int = DEFAULT_MAX_RESPONSE_BYTES) -> Iterator[Target]:
     proxy = HostileProxy(IntacctSimulator(records=3), _intacct_call)
     with SimulatorServer(proxy) as server:
         credentials = IntacctCredentials("simsender", "simsenderpw", "SIMCO", "admin", "admin")
-        yield Target(proxy, IntacctConnector(server.base_url, credentials), "CUSTOMER")
+        erp = IntacctConnector(server.base_url, credentials, max_response_bytes=cap)
+        yield Target(proxy, erp, "CUSTOMER")
 
 
 @contextmanager
-def _creatio() -> Iterator[Target]:
+def _creatio(cap: int = DEFAULT_MAX_RESPONSE_BYTES) -> Iterator[Target]:
     proxy = HostileProxy(CreatioSimulator(records=3), lambda path, _: "/odata/" in path)
     with SimulatorServer(proxy) as server:
-        crm = CreatioConnector(server.base_url, username="Supervisor", password="Supervisor")
+        crm = CreatioConnector(
+            server.base_url, username="Supervisor", password="Supervisor", max_response_bytes=cap
+        )
         yield Target(proxy, crm, "Account")
 
 
 @contextmanager
-def _d365() -> Iterator[Target]:
+def _d365(cap: int = DEFAULT_MAX_RESPONSE_BYTES) -> Iterator[Target]:
     certs = make_certificates()
     proxy = HostileProxy(D365Simulator(records=3), lambda path, _: path.startswith("/data/"))
     with SimulatorServer(
@@ -115,6 +120,7 @@ def _d365() -> Iterator[Target]:
                 client_secret="sim-secret",
                 authority_host=server.base_url,
                 ca_file=str(certs.ca_file),
+                max_response_bytes=cap,
             ),
             "CustomersV3",
         )
@@ -194,3 +200,75 @@ def test_a_huge_page_is_read_in_memory_proportional_to_its_size():
     assert len(records) >= 5000
     # Roughly 3 MB on the wire; the typed records may cost a few times that, never unbounded.
     assert peak < 256 * 1024 * 1024, f"{peak / 2**20:.0f} MiB"
+
+
+MIB = 1024 * 1024
+CONTENT_TYPES = {"intacct": "text/xml", "creatio": "application/json", "d365": "application/json"}
+# What a runaway page looks like on the wire: the start of a real answer, then rows forever.
+OPENINGS = {
+    "intacct": (b"<response><operation><result><data>", b"<CUSTOMER><NAME>x</NAME></CUSTOMER>"),
+    "creatio": (b'{"value": [', b'{"Id": "00000000-0000-0000-0000-000000000000", "Name": "x"},'),
+    "d365": (b'{"value": [', b'{"CustomerAccount": "C1", "OrganizationName": "x"},'),
+}
+
+
+def _rows(system: str, total: int | None) -> Callable[[], Iterator[bytes]]:
+    """A page of ``total`` bytes (``None``: without end) in 1 MiB chunks, built once."""
+    opening, row = OPENINGS[system]
+    chunk = (row * (MIB // len(row) + 1))[:MIB]
+
+    def chunks() -> Iterator[bytes]:
+        yield opening
+        sent = len(opening)
+        while total is None or sent < total:
+            piece = chunk if total is None else chunk[: total - sent]
+            sent += len(piece)
+            yield piece
+
+    return chunks
+
+
+def _read_with_peak(target: Target, answer: Armed) -> tuple[ResponseTooLargeError, int]:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLargeError) as caught:
+            asyncio.run(target.read(answer))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return caught.value, peak
+
+
+@pytest.mark.parametrize("system", sorted(SYSTEMS))
+def test_an_endless_body_stops_at_the_cap_with_a_typed_error(system):
+    cap = 4 * MIB
+    with SYSTEMS[system](cap) as target:
+        answer = Armed(content_type=CONTENT_TYPES[system], chunks=_rows(system, None))
+        error, peak = _read_with_peak(target, answer)
+    assert isinstance(error, PermanentError), "a retry would read the same endless page"
+    assert error.system == system
+    assert error.limit_bytes == cap
+    assert "max_response_bytes" in str(error)
+    assert target.proxy.streamed_bytes >= cap, "the cap was not what stopped the read"
+    assert peak < cap + 8 * MIB, f"{peak / MIB:.0f} MiB held for a {cap / MIB:.0f} MiB cap"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content_length", "chunked"])
+@pytest.mark.parametrize("system", sorted(SYSTEMS))
+def test_a_100_mb_page_is_refused_at_the_default_cap(system, declared):
+    page = 100 * MIB
+    with SYSTEMS[system]() as target:
+        answer = Armed(
+            content_type=CONTENT_TYPES[system],
+            chunks=_rows(system, page),
+            declared_length=page if declared else None,
+        )
+        error, peak = _read_with_peak(target, answer)
+    assert error.system == system
+    assert error.limit_bytes == DEFAULT_MAX_RESPONSE_BYTES
+    if declared:
+        # A declared size over the cap is refused from the headers alone.
+        assert peak < 16 * MIB, f"{peak / MIB:.0f} MiB held for a refused page"
+    else:
+        assert peak < DEFAULT_MAX_RESPONSE_BYTES + 16 * MIB, f"{peak / MIB:.0f} MiB held"
+    assert target.proxy.streamed_bytes < page, "the whole page was read"

@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 
 from syncloom.connectors.creatio.auth import Authenticator
-from syncloom.connectors.creatio.errors import translate
+from syncloom.connectors.creatio.errors import SYSTEM, translate
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, CappedClient
 from syncloom.errors import TransientError
 
 JSON_WRITE = "application/json; charset=utf-8; IEEE754Compatible=true"
@@ -38,6 +39,7 @@ class CreatioClient:
         timeout_s: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
@@ -50,7 +52,9 @@ class CreatioClient:
                 limits=httpx.Limits(max_connections=max_connections),
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
-        self.http = httpx.AsyncClient(
+        self.http = CappedClient(
+            system=SYSTEM,
+            max_response_bytes=max_response_bytes,
             base_url=self.base_url,
             transport=transport,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),

@@ -41,6 +41,7 @@ from syncloom.connectors.creatio.errors import SYSTEM, translate
 from syncloom.connectors.creatio.lookups import LookupResolver
 from syncloom.connectors.creatio.metadata import parse_metadata
 from syncloom.connectors.creatio.values import encode_values, from_wire, parse_instant
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, response_cap
 from syncloom.errors import (
     ConfigError,
     NotFoundError,
@@ -59,6 +60,7 @@ class CreatioConnector:
         client_id: OAuth client (with ``client_secret`` and optionally ``token_url``).
         netcore: the site runs on .NET Core/.NET 8 (OData at ``/odata/``, not ``/0/odata/``).
         timeout_s: per-request timeout.
+        max_response_bytes: the most bytes one answer may carry (a bigger one is refused).
         transport: an httpx transport to use instead of the network (tests).
     """
 
@@ -76,6 +78,7 @@ class CreatioConnector:
         netcore: bool = False,
         timeout_s: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         auth: Authenticator
         if client_id and client_secret:
@@ -85,7 +88,12 @@ class CreatioConnector:
         else:
             raise ConfigError("Creatio needs username+password or client_id+client_secret")
         self.client = CreatioClient(
-            base_url, auth, netcore=netcore, timeout_s=timeout_s, transport=transport
+            base_url,
+            auth,
+            netcore=netcore,
+            timeout_s=timeout_s,
+            transport=transport,
+            max_response_bytes=max_response_bytes,
         )
         self.lookups = LookupResolver(self._read_all)
         self._specs: dict[str, EntitySpec] | None = None
@@ -111,6 +119,7 @@ class CreatioConnector:
             netcore=bool(config.get("netcore", False)),
             timeout_s=float(config.get("timeout_s", 30.0)),
             transport=transport,
+            max_response_bytes=response_cap(config.get("max_response_bytes")),
         )
 
     def __repr__(self) -> str:

@@ -37,6 +37,7 @@ from syncloom.connectors.d365.auth import TokenProvider
 from syncloom.connectors.d365.client import ODataClient
 from syncloom.connectors.d365.entities import ENTITIES, D365Entity
 from syncloom.connectors.d365.errors import translate
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, CappedClient, response_cap
 from syncloom.errors import ConfigError, NotFoundError, SyncError, ValidationError
 
 SYSTEM = "d365"
@@ -62,6 +63,7 @@ class D365Connector:
         batch_size: int = 500,
         timeout_s: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/").lower()
         self.default_company = default_company.lower()
@@ -75,7 +77,9 @@ class D365Connector:
             verify=verify,
         )
         context = ssl.create_default_context(cafile=ca_file) if ca_file else True
-        self._http = httpx.AsyncClient(
+        self._http = CappedClient(
+            system=SYSTEM,
+            max_response_bytes=max_response_bytes,
             verify=context,
             timeout=httpx.Timeout(timeout_s, connect=10.0),
             transport=transport,
@@ -101,6 +105,7 @@ class D365Connector:
             tenant=str(config["tenant"]),
             client_id=str(config["client_id"]),
             client_secret=str(config["client_secret"]),
+            max_response_bytes=response_cap(config.get("max_response_bytes")),
             **{k: config[k] for k in known if config.get(k) is not None},
         )
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, CappedClient
 from syncloom.connectors.intacct.auth import (
     ApiSession,
     ControlIds,
@@ -24,7 +25,7 @@ from syncloom.connectors.intacct.auth import (
     login_xml,
     session_xml,
 )
-from syncloom.connectors.intacct.errors import FaultReport, IntacctFault, translate
+from syncloom.connectors.intacct.errors import SYSTEM, FaultReport, IntacctFault, translate
 from syncloom.errors import RemoteError, TransientError
 
 GATEWAY_PATH = "/ia/xml/xmlgw.phtml"
@@ -74,6 +75,7 @@ class IntacctClient:
         entity_id: str | None = None,
         timeout_s: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.url = base_url.rstrip("/") + (
             "" if base_url.rstrip("/").endswith(".phtml") else GATEWAY_PATH
@@ -81,7 +83,9 @@ class IntacctClient:
         self.credentials = credentials
         self.entity_id = entity_id
         self.ids = ControlIds()
-        self.http = httpx.AsyncClient(
+        self.http = CappedClient(
+            system=SYSTEM,
+            max_response_bytes=max_response_bytes,
             timeout=timeout_s,
             transport=transport,
             headers={"Content-Type": "application/xml", "User-Agent": "syncloom-intacct/0.1"},

@@ -26,6 +26,7 @@ from syncloom.connectors.base import (
     Record,
     Values,
 )
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, response_cap
 from syncloom.connectors.intacct import legacy, queries
 from syncloom.connectors.intacct.auth import IntacctCredentials
 from syncloom.connectors.intacct.batches import BatchWriter
@@ -61,6 +62,7 @@ class IntacctConnector:
         company_tz: str = "UTC",
         timeout_s: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url
         self.credentials = credentials
@@ -68,8 +70,14 @@ class IntacctConnector:
         self.tz = ZoneInfo(company_tz)
         self.timeout_s = timeout_s
         self.transport = transport
+        self.max_response_bytes = max_response_bytes
         self.client = IntacctClient(
-            base_url, credentials, entity_id=entity_id, timeout_s=timeout_s, transport=transport
+            base_url,
+            credentials,
+            entity_id=entity_id,
+            timeout_s=timeout_s,
+            transport=transport,
+            max_response_bytes=max_response_bytes,
         )
         # Field details are company-wide: siblings for other entities share them.
         self._inspected: dict[str, IntacctEntity] = {}
@@ -89,6 +97,7 @@ class IntacctConnector:
                 entity_id=config.get("entity_id"),
                 company_tz=str(config.get("company_tz", "UTC")),
                 timeout_s=float(config.get("timeout_s", 60.0)),
+                max_response_bytes=response_cap(config.get("max_response_bytes")),
             )
         except KeyError as exc:
             raise ConfigError(f"missing Intacct setting {exc.args[0]!r}") from None
@@ -102,6 +111,7 @@ class IntacctConnector:
             company_tz=str(self.tz),
             timeout_s=self.timeout_s,
             transport=self.transport,
+            max_response_bytes=self.max_response_bytes,
         )
         sibling._inspected = self._inspected
         return sibling
