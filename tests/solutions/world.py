@@ -115,6 +115,7 @@ def world(
     erp: str,
     *,
     records: int = 10,
+    limits: Limits | None = None,
     entity_connections: dict[str, str] | None = None,
 ) -> Iterator[World]:
     """Start Creatio and the ERP simulator, migrate a fresh SQLite file, build the installation.
@@ -140,7 +141,7 @@ def world(
             connector = IntacctConnector(servers[erp].base_url, INTACCT, entity_id=entity_id)
             connectors[name] = connector
             stack.callback(lambda c=connector: bridge.run(c.aclose()))
-        budget = Limits(rate_per_s=500, burst=100, max_in_flight=16)
+        budget = limits or Limits(rate_per_s=500, burst=100, max_in_flight=16)
         infos = {n: ConnectionInfo(connectors[n], ids[n], budget) for n in names}
         inst = Installation(
             tenant_id=tenant_id,

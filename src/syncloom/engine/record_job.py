@@ -22,6 +22,7 @@ from syncloom.connectors.base import Connector, Record, RecordKey, Values
 from syncloom.engine.binder import Binder, LinkView
 from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.engine.echo import EchoFilter, FlappingDetector
+from syncloom.engine.fanout import settle_all, settle_both
 from syncloom.engine.field_checks import FieldChecker
 from syncloom.engine.flows import (
     DeleteRule,
@@ -103,6 +104,20 @@ class _Pair:
     source: Record | None
     target: Record | None
     link: LinkView | None
+
+
+@dataclass(frozen=True)
+class _Parent:
+    """A record this record points at through a dependency, synced by ``job`` first."""
+
+    dep: Dependency
+    job: RecordJob
+    key: RecordKey
+    child: RecordKey
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        return (self.dep.flow, str(self.key))
 
 
 class RecordJob:
@@ -232,11 +247,11 @@ class RecordJob:
         if link is not None:
             for end in (self.source, self.target):
                 keys.setdefault(end.side, link.key(end.side) or "")
-        return _Pair(
-            await self._read(self.source, keys.get(self.source.side)),
-            await self._read(self.target, keys.get(self.target.side)),
-            link,
+        source, target = await settle_both(
+            self._read(self.source, keys.get(self.source.side)),
+            self._read(self.target, keys.get(self.target.side)),
         )
+        return _Pair(source, target, link)
 
     async def _read(self, end: FlowSide, key: str | None) -> Record | None:
         if not key:
@@ -296,36 +311,46 @@ class RecordJob:
     async def resolve_parents(self, source: Record) -> dict[str, object]:
         """Runs before mapping: sync each parent first, then point the record at its twin.
 
+        Distinct parents are synced concurrently; the record is written only once all are.
+
         Raises:
             TransientError: a parent could not be synced yet; the record waits and retries.
         """
-        return await self._resolve(self.flow.depends_on, source.values, source.key)
+        (values,) = await self._resolve_all(self.flow.depends_on, [source])
+        return values
 
-    async def _resolve(
-        self, dependencies: Sequence[Dependency], source: Values, record_key: RecordKey
-    ) -> dict[str, object]:
-        values: dict[str, object] = {}
+    async def _resolve_all(
+        self, dependencies: Sequence[Dependency], records: Sequence[Record]
+    ) -> list[dict[str, object]]:
+        """The parent values of each record; every distinct parent synced once, all at once."""
+        wanted = [self._parents_of(dependencies, record) for record in records]
+        distinct = {parent.ident: parent for found in wanted for parent in found}
+        synced = await settle_all(self._synced_twin(p) for p in distinct.values())
+        twins = dict(zip(distinct, synced, strict=True))
+        fields = await self._twin_fields(
+            {twins[p.ident]: p.job for found in wanted for p in found if _reads_fields(p.dep)}
+        )
+        return [
+            {
+                p.dep.target: self._render_twin(twins[p.ident], p.dep.value, fields)
+                for p in found
+                if p.dep.target
+            }
+            for found in wanted
+        ]
+
+    def _parents_of(self, dependencies: Sequence[Dependency], record: Record) -> list[_Parent]:
+        found = []
         for dep in dependencies:
-            parent_id = source.get(dep.field)
+            parent_id = record.values.get(dep.field)
             if dep.key is not None and parent_id:
-                parent_id = render_template(dep.key, {}, source)
+                parent_id = render_template(dep.key, {}, record.values)
             if not parent_id or parent_id == _EMPTY_GUID or self.parents is None:
                 continue
             parent = self.parents(dep.flow)
-            near, far = self._parent_ends(parent)
-            parent_key = near.key(str(parent_id))
-            twin = parent.binder.to_other(str(parent_key), near.side)
-            if twin is None:
-                await parent.run(parent_key)
-                twin = parent.binder.to_other(str(parent_key), near.side)
-            if twin is None:
-                raise TransientError(
-                    f"parent {parent_key} of flow {dep.flow!r} is not synced yet",
-                    record_key=str(record_key),
-                )
-            if dep.target:
-                values[dep.target] = await self._twin_value(far, twin, dep.value)
-        return values
+            near, _ = self._parent_ends(parent)
+            found.append(_Parent(dep, parent, near.key(str(parent_id)), record.key))
+        return found
 
     def _parent_ends(self, parent: RecordJob) -> tuple[FlowSide, FlowSide]:
         """The parent flow's end our record points at, and the end its twin lives on.
@@ -339,14 +364,34 @@ class RecordJob:
             return parent.target, parent.source
         return parent.source, parent.target
 
-    async def _twin_value(self, end: FlowSide, twin: str, template: str) -> object:
+    async def _synced_twin(self, parent: _Parent) -> str:
+        job, key = parent.job, parent.key
+        near, _ = self._parent_ends(job)
+        twin = job.binder.to_other(str(key), near.side)
+        if twin is None:
+            await job.run(key)
+            twin = job.binder.to_other(str(key), near.side)
+        if twin is None:
+            raise TransientError(
+                f"parent {key} of flow {parent.dep.flow!r} is not synced yet",
+                record_key=str(parent.child),
+            )
+        return twin
+
+    async def _twin_fields(self, twins: Mapping[str, RecordJob]) -> dict[str, Values]:
+        """The values of every twin a dependency's template reads, read concurrently."""
+        reads = await settle_all(
+            job._read(self._parent_ends(job)[1], twin) for twin, job in twins.items()
+        )
+        return {
+            twin: record.values if record else {} for twin, record in zip(twins, reads, strict=True)
+        }
+
+    @staticmethod
+    def _render_twin(twin: str, template: str, fields: Mapping[str, Values]) -> object:
         key = RecordKey.parse(twin)
         names = {"target_id": key.id, "target_key": twin}
-        fields: Values = {}
-        if "{field:" in template:
-            record = await self._read(end, twin)
-            fields = record.values if record else {}
-        return render_template(template, names, fields)
+        return render_template(template, names, fields.get(twin, {}))
 
     async def create_or_match(
         self, source: Record, link: LinkView | None, overrides: Mapping[str, object] | None
@@ -358,8 +403,8 @@ class RecordJob:
                 return matched
             if matched is not None:
                 return await self.update_pair(source, matched, None, overrides)
-        parents = await self.resolve_parents(source)
-        lines = await self.map_lines(source)
+        # Header parents and line parents are independent of each other: sync them together.
+        parents, lines = await settle_both(self.resolve_parents(source), self.map_lines(source))
         payload = {
             **self.mapper.map(source.values, for_create=True),
             **parents,
@@ -422,18 +467,16 @@ class RecordJob:
             return list(await self.source.connector.search(spec.entity, criteria, limit=1000))
 
     async def map_lines(self, source: Record) -> list[tuple[Record, dict[str, object]]]:
-        """Runs before a create: each line mapped, its parents synced and pointed at."""
+        """Runs before a create: each line mapped, its parents synced (together) and pointed at."""
         spec = self.flow.lines
         if spec is None:
             return []
-        mapped = []
-        for line in await self.read_lines(source):
-            values = {
-                **self.mapper.map_line(line.values),
-                **await self._resolve(spec.depends_on, line.values, line.key),
-            }
-            mapped.append((line, values))
-        return mapped
+        lines = await self.read_lines(source)
+        parents = await self._resolve_all(spec.depends_on, lines)
+        return [
+            (line, {**self.mapper.map_line(line.values), **values})
+            for line, values in zip(lines, parents, strict=True)
+        ]
 
     async def create_lines(
         self,
@@ -447,6 +490,7 @@ class RecordJob:
             return
         names = {"target_id": document.key.id, "target_key": str(document.key)}
         parent = render_template(spec.target_parent_value, names, document.values)
+        writes = []
         for line, values in lines:
             payload = {**values, spec.target_parent_field: parent}
             key = None
@@ -455,11 +499,16 @@ class RecordJob:
                 key = render_key(
                     spec.target_key, source=line.key, payload=fields, legal_entity=legal_entity
                 )
-            try:
-                async with self.target.slot():
-                    await self.target.connector.create(spec.target_entity, payload, key)
-            except AlreadyExistsError:
-                continue  # a retried create already wrote this line under its chosen key
+            writes.append(self._create_line(spec.target_entity, payload, key))
+        # Lines are independent of each other; the Governor's slots bound how many go at once.
+        await settle_all(writes)
+
+    async def _create_line(self, entity: str, payload: Values, key: str | None) -> None:
+        try:
+            async with self.target.slot():
+                await self.target.connector.create(entity, payload, key)
+        except AlreadyExistsError:
+            pass  # a retried create already wrote this line under its chosen key
 
     async def match(self, source: Record) -> Record | JobOutcome | None:
         """Runs before a first create: tiered matching against the target (ambiguous: review)."""
@@ -662,3 +711,8 @@ class RecordJob:
                 session, flow=self.flow.name, record_key=str(source.key), action=action, diff=diff
             )
             self.dead_letters.resolve(session, self.flow.name, str(source.key))
+
+
+def _reads_fields(dep: Dependency) -> bool:
+    """Whether a dependency's value reads fields of the parent's twin (not only its key)."""
+    return bool(dep.target) and "{field:" in dep.value

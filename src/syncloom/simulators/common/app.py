@@ -5,7 +5,10 @@ that speaks the vendor's wire protocol, built on this base, which adds what ever
 request counting, injected latency and faults, a body-size limit, a controllable clock, and
 test-only admin endpoints under ``/_sim/``:
 
-* ``GET  /_sim/stats``   request counts, faults injected, vendor counters
+* ``GET  /_sim/stats``   request counts, requests in flight and their peak, faults injected,
+  vendor counters
+* ``GET  /_sim/requests`` the journal of recent requests, in order (``DELETE`` clears it and
+  restarts the peak)
 * ``POST /_sim/reset``   back to the seeded state
 * ``GET  /_sim/dump``    the whole state as JSON
 * ``POST /_sim/faults``  ``{"spec": "429:0.1", "latency_ms": 50, "script": ["429", "ok"]}``
@@ -39,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncloom.simulators.common.faults import FaultPlan, FaultSpecError
+from syncloom.simulators.common.journal import RequestJournal
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -101,6 +105,7 @@ class Simulator:
         self.faults = faults or FaultPlan(seed=seed)
         self.clock = SimClock()
         self.requests: Counter[str] = Counter()
+        self.journal = RequestJournal()
         self._app: Starlette | None = None
 
     # -- hooks for vendors -------------------------------------------------------------
@@ -141,6 +146,20 @@ class Simulator:
             await self.app(scope, receive, send)
             return
         self.requests[f"{scope['method']} {scope['path']}"] += 1
+        entry = self.journal.begin(scope["method"], scope["path"])
+        status: list[int] = []
+
+        async def send_noting_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, send_noting_status)
+        finally:
+            self.journal.end(entry, status[0] if status else None)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if await self._too_large(scope, send):
             return
         if self.faults.latency_ms:
@@ -185,6 +204,7 @@ class Simulator:
     def _admin_routes(self) -> list[BaseRoute]:
         return [
             Route(ADMIN_PREFIX + "stats", self._stats, methods=["GET"]),
+            Route(ADMIN_PREFIX + "requests", self._requests, methods=["GET", "DELETE"]),
             Route(ADMIN_PREFIX + "reset", self._reset, methods=["POST"]),
             Route(ADMIN_PREFIX + "dump", self._dump, methods=["GET"]),
             Route(ADMIN_PREFIX + "faults", self._faults, methods=["POST"]),
@@ -196,14 +216,24 @@ class Simulator:
             {
                 "requests": dict(self.requests),
                 "total_requests": sum(self.requests.values()),
+                "in_flight": self.journal.in_flight,
+                "peak_in_flight": self.journal.peak_in_flight,
                 "faults_injected": dict(self.faults.injected),
                 **self.counters(),
             }
         )
 
+    async def _requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.journal.clear()
+        return JSONResponse(
+            {"peak_in_flight": self.journal.peak_in_flight, "requests": self.journal.entries()}
+        )
+
     async def _reset(self, request: Request) -> Response:
         self.reset()
         self.requests.clear()
+        self.journal.clear()
         self.faults.clear()
         self.faults.injected.clear()
         self.clock.freeze(None)
