@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -15,7 +17,15 @@ from syncloom.connectors.base import Op, OpKind, RecordKey
 from syncloom.engine.bulk import BulkLoad
 from syncloom.engine.bulk_jobs import bulk_load
 from syncloom.engine.bulk_settle import PageSettler
-from syncloom.store.models import Link, LinkState, ReviewItem, Run, RunKind, RunStatus
+from syncloom.store.models import (
+    Link,
+    LinkState,
+    ReviewItem,
+    Run,
+    RunKind,
+    RunStatus,
+    Watermark,
+)
 from tests.e2e.node_world import node_world
 from tests.e2e.world import world
 
@@ -127,6 +137,51 @@ def test_bulk_load_links_every_account_once_and_a_rerun_writes_nothing(tmp_path)
         after = w.erp_sim.stats()["total_requests"], w.crm_sim.stats()["total_requests"]
         assert after[0] - before[0] <= 4  # the prefetch only
         _assert_each_account_once(w)
+
+
+def _watermark(w) -> Watermark | None:
+    with w.sessions() as session:
+        return session.query(Watermark).filter(Watermark.flow == "accounts").one_or_none()
+
+
+def _poll(w) -> tuple[int, list[str]]:
+    """Poll the flow once; returns (records read, keys it would enqueue a job for)."""
+    enqueued: list[str] = []
+
+    @contextmanager
+    def transaction() -> Iterator[SimpleNamespace]:
+        with w.sessions.begin() as session:
+            yield SimpleNamespace(connection=session.connection())
+
+    def enqueue(tx, flow, record):  # type: ignore[no-untyped-def]
+        enqueued.append(str(record.key))
+        return str(record.key)
+
+    w.inst.attach(transaction, enqueue)
+    reports = w.run(w.inst.unit("accounts").poll())
+    return sum(r.read for r in reports), enqueued
+
+
+def test_a_full_load_seeds_the_watermark_so_the_first_poll_reads_only_changes(tmp_path):
+    with world(tmp_path, BULK_FLOW, records=SHARED) as w:
+        _seed(w)
+        accounts = w.run(_all(w.crm, "Account"))
+        run = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=PAGE).run())
+        assert run.counts["created"] == NEW
+        mark = _watermark(w)
+        assert mark is not None
+        assert mark.side == "crm"
+        assert mark.value_utc.isoformat() == run.counts["checkpoint"]["newest"]
+        # Without the seeded watermark this poll would read every account and enqueue a job
+        # for each; now it re-reads only the overlap window, whose versions the load saw.
+        read, enqueued = _poll(w)
+        assert enqueued == []
+        assert read < len(accounts)
+        # A change after the load is a change for the poll.
+        changed = accounts[0]
+        w.run(w.crm.update("Account", changed, {"Phone": "+1-202-555-9999"}))
+        read, enqueued = _poll(w)
+        assert enqueued == [f"creatio:Account:{changed}"]
 
 
 def test_run_killed_after_a_page_resumes_and_ends_with_every_account_once(tmp_path):
@@ -270,6 +325,9 @@ def test_durable_bulk_load_settles_a_page_per_step_and_records_its_run(tmp_path)
             assert run.workflow_id == handle.workflow_id
             assert run.kind is RunKind.BULK
         _assert_each_account_once(w)
+        mark = _watermark(w)
+        assert mark is not None
+        assert mark.value_utc.isoformat() == summary["counts"]["checkpoint"]["newest"]
 
 
 def test_backfill_loads_only_records_changed_since_its_date(tmp_path):
@@ -282,3 +340,4 @@ def test_backfill_loads_only_records_changed_since_its_date(tmp_path):
         assert "matched" not in run.counts
         assert run.counts["checkpoint"]["since"] == since.isoformat()
         assert len(_links(w)) == NEW
+        assert _watermark(w) is None  # a backfill read only part of the source

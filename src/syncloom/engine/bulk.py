@@ -10,6 +10,10 @@ entries and checkpoint committed in one transaction. A page is the unit of durab
 under :mod:`syncloom.engine.bulk_jobs` each page is a durable step, and a run that dies
 resumes at the page after its last checkpoint. Rerunning a finished load writes nothing.
 
+A full load that succeeds with nothing deferred seeds the source side's polling watermark
+with the newest modified-on it read (the source's own time, as a poll would), so the first
+poll afterwards reads what changed since the load instead of the whole table.
+
 Example::
 
     load = BulkLoad.for_flow(installation, "accounts")
@@ -41,10 +45,13 @@ from syncloom.engine.installation import Installation
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import Matcher
 from syncloom.engine.record_job import FlowSide
+from syncloom.engine.watermarks import Watermark, WatermarkStore
 from syncloom.errors import ConfigError
 from syncloom.store.models import Run, RunKind, RunStatus
 
 __all__ = ["BulkLoad", "BulkProgress", "PageOutcome"]
+
+_SEEN_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class BulkLoad:
         page_size: int = 500,
         lease_ttl: timedelta = timedelta(minutes=10),
         refresh_linked: bool = False,
+        poll_overlap: timedelta = timedelta(minutes=2),
     ) -> None:
         self.flow = flow
         self.source = source
@@ -100,7 +108,10 @@ class BulkLoad:
         self.page_size = page_size
         self.lease_ttl = lease_ttl
         self.refresh_linked = refresh_linked
+        self.poll_overlap = poll_overlap
         self._sessions = sessions
+        # Per run: the watermark a poll would hold after reading what the run read.
+        self._marks: dict[int, Watermark] = {}
         self._clock = clock
         self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
         self.writer = PageWriter(flow=flow, source=source, target=target)
@@ -114,6 +125,7 @@ class BulkLoad:
             ConfigError: the installation has no such flow.
         """
         job = inst.unit(flow).job
+        options.setdefault("poll_overlap", inst.poll_overlap)
         return cls(
             flow=job.flow,
             source=job.source,
@@ -183,8 +195,15 @@ class BulkLoad:
             page = await self.source.connector.read_changes(
                 self.source.entity, since, cursor, self.page_size
             )
+        records = list(page.records)
+        mark = (self._marks.get(run_id) or Watermark()).advanced(records, self.poll_overlap)
+        if len(mark.seen) > _SEEN_LIMIT:
+            # Thousands of records on one modified-on (a mass import): keep the value only,
+            # so the run's memory stays bounded; the first poll re-reads that window.
+            mark = Watermark(mark.value_utc)
+        self._marks[run_id] = mark
         binder = self._binder(run_id)
-        planned = binder.claim(self.plan(page.records, snapshot, binder))
+        planned = binder.claim(self.plan(records, snapshot, binder))
         writes = await self.writer.write(planned)
         settler = PageSettler(
             tenant_id=self.tenant_id,
@@ -200,7 +219,8 @@ class BulkLoad:
             counts["writes"] = writes.target_ops + writes.source_ops
             counts["calls"] = writes.calls
             counts["written_back"] = writes.written_back
-            self._advance(session, run_id, page.cursor, counts)
+            newest = max((r.modified_on_utc for r in records), default=None)
+            self._advance(session, run_id, page.cursor, counts, newest)
         if snapshot.index is not None or self.refresh_linked:
             # Only a match or a refresh looks a written record up again; otherwise keeping
             # every created record would grow the run's memory with the size of the load.
@@ -293,18 +313,28 @@ class BulkLoad:
         return BulkProgress(run_id, int(checkpoint.get("pages", 0)), counts.get("read", 0), counts)
 
     def finish(self, run_id: int, status: RunStatus, error: str | None = None) -> Run:
-        """Close the run with its status (and error text), releasing every lease it holds."""
+        """Close the run with its status (and error text), releasing every lease it holds.
+
+        A full load that succeeded with nothing deferred also seeds the polling watermark.
+        """
         with self._sessions.begin() as session:
             self._binder(run_id).release_all(session)
             run = self._run(session, run_id)
             run.status, run.error = status, error
+            if status is RunStatus.SUCCEEDED:
+                self._seed_watermark(session, run)
             run.finished_at = self._clock.now_utc()
             session.flush()
             session.expunge(run)
             return run
 
     def _advance(
-        self, session: Session, run_id: int, cursor: str | None, page: Counter[str]
+        self,
+        session: Session,
+        run_id: int,
+        cursor: str | None,
+        page: Counter[str],
+        newest: datetime | None = None,
     ) -> None:
         run = self._run(session, run_id)
         counts: Counter[str] = Counter({k: v for k, v in run.counts.items() if k != "checkpoint"})
@@ -312,7 +342,26 @@ class BulkLoad:
         checkpoint = dict(run.counts.get("checkpoint") or {})
         checkpoint["cursor"] = cursor
         checkpoint["pages"] = int(checkpoint.get("pages", 0)) + 1
+        high = checkpoint.get("newest")
+        if newest is not None and (high is None or datetime.fromisoformat(high) < newest):
+            checkpoint["newest"] = newest.isoformat()
         run.counts = {**counts, "checkpoint": checkpoint}
+
+    def _seed_watermark(self, session: Session, run: Run) -> None:
+        # Only a full load read everything below its newest modified-on; a record deferred
+        # by a transient error is left to the polls, which then still read the whole table.
+        mark = self._marks.pop(run.id, None)
+        newest = (run.counts.get("checkpoint") or {}).get("newest")
+        if run.kind is not RunKind.BULK or run.counts.get("deferred") or newest is None:
+            return
+        value = datetime.fromisoformat(newest)
+        if mark is None or mark.value_utc != value:
+            # Resumed in another process: the value only; the first poll then re-reads the
+            # overlap window (and each record job finds its link) instead of the table.
+            mark = Watermark(value)
+        WatermarkStore(self.tenant_id).raise_to(
+            session.connection(), self.flow.name, self.source.side.value, mark
+        )
 
     def _run(self, session: Session, run_id: int) -> Run:
         run = session.get(Run, run_id)

@@ -86,6 +86,21 @@ class WatermarkStore:
         seen = {str(k): str(v) for k, v in (row.boundary_keys or [])}
         return Watermark(row.value_utc, seen)
 
+    def raise_to(self, conn: Connection, flow: str, side: str, mark: Watermark) -> bool:
+        """Move the watermark up to ``mark``, never back; True when it moved.
+
+        A bulk load seeds the watermark this way when it finishes, so the first poll after
+        it reads what changed since the load, not the whole table; a poll that already ran
+        further keeps its place.
+        """
+        if mark.value_utc is None:
+            return False
+        current = self.load(conn, flow, side)
+        if current.value_utc is not None and current.value_utc >= mark.value_utc:
+            return False
+        self.save(conn, flow, side, mark)
+        return True
+
     def save(self, conn: Connection, flow: str, side: str, mark: Watermark) -> None:
         """Write the watermark inside the caller's transaction."""
         pairs = sorted([k, v] for k, v in mark.seen.items())
