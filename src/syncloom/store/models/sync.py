@@ -96,6 +96,7 @@ class IntakeStatus(enum.StrEnum):
     ENQUEUED = "enqueued"
     DONE = "done"
     REJECTED = "rejected"
+    FAILED = "failed"
 
 
 class IntakeEvent(TenantOwned, Base):
@@ -117,3 +118,5 @@ class IntakeEvent(TenantOwned, Base):
         str_enum(IntakeStatus, "intake_status"), default=IntakeStatus.RECEIVED
     )
     processed_at: Mapped[datetime | None]
+    # Why a hint's record job failed (error class and where it went), never vendor text.
+    outcome: Mapped[str | None] = mapped_column(String(255))
