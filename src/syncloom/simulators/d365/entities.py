@@ -10,6 +10,7 @@ every write. Contacts use their native ``LastEditDateTime``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
 
@@ -83,9 +84,17 @@ class EntitySet:
         return self.keys[0] == "dataAreaId"
 
     def prop(self, name: str) -> Prop | None:
-        return next((p for p in self.props if p.name == name), None)
+        return self._by_name.get(name)
 
-    @property
+    @cached_property
+    def _by_name(self) -> dict[str, Prop]:
+        # Looked up per value of every row written or read: a dictionary, built once.
+        by_name: dict[str, Prop] = {}
+        for prop in self.props:
+            by_name.setdefault(prop.name, prop)
+        return by_name
+
+    @cached_property
     def names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.props)
 
@@ -149,7 +158,7 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "PrimaryContactEmail PrimaryContactPhone PrimaryContactURL CreditLimit:D "
         "CreditLimitIsMandatory:NoYes OnHoldStatus:CustVendorBlocked IsOneTimeCustomer:NoYes "
         "InvoiceAccount DeliveryMode DeliveryTerms LanguageId ContactPersonId WarehouseId "
-        "SalesMemo PartyNumber DefaultDimensionDisplayValue",
+        "SalesMemo PartyNumber DefaultDimensionDisplayValue DiscountPriceGroupId LineDiscountCode",
         label="Customers",
         number_sequence="C",
         references={
@@ -273,7 +282,8 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "dataAreaId,InventoryLotId",
         "SalesQuotationNumber LineCreationSequenceNumber:I ItemNumber LineDescription "
         "RequestedSalesQuantity:D SalesUnitSymbol SalesPrice:D LineAmount:D "
-        "LineDiscountPercentage:D ShippingWarehouseId DefaultLedgerDimensionDisplayValue",
+        "LineDiscountPercentage:D LineDiscountAmount:D ShippingWarehouseId "
+        "RequestedShippingDate:T RequestedReceiptDate:T DefaultLedgerDimensionDisplayValue",
         label="Sales quotation lines",
         number_sequence="QL",
     ),
@@ -301,7 +311,8 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "SalesOrderNumber LineNumber:D LineCreationSequenceNumber:I "
         "SalesOrderLineStatus:SalesStatus "
         "ItemNumber LineDescription OrderedSalesQuantity:D SalesUnitSymbol SalesPrice:D "
-        "LineAmount:D LineDiscountPercentage:D ShippingWarehouseId CurrencyCode "
+        "LineAmount:D LineDiscountPercentage:D LineDiscountAmount:D ShippingWarehouseId "
+        "CurrencyCode DeliveryModeCode RequestedShippingDate:T RequestedReceiptDate:T "
         "DefaultLedgerDimensionDisplayValue",
         label="Sales order lines",
         number_sequence="OL",
@@ -324,7 +335,8 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "CustTransOpenSyncloomEntity",
         "dataAreaId,InvoiceNumber",
         "CustomerAccount Voucher TransactionDate:T DueDate:T AmountCurrency:D SettledAmount:D "
-        "RemainingAmount:D CurrencyCode IsSettled:NoYes LastSettlementDate:T",
+        "RemainingAmount:D CurrencyCode IsSettled:NoYes LastSettlementDate:T SalesOrderNumber "
+        "DaysOverdue:I IsOverdue:NoYes OverdueAmount:D",
         label="Customer open transactions",
         read_only=True,
     ),
@@ -347,6 +359,29 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "AvailableToPromiseQuantity:D ATPDate:T ATPTimeFenceDays:I",
         label="Available to promise",
         read_only=True,
+    ),
+    # Trade agreements (PriceDiscTable): prices and line discounts per item, for one customer
+    # or a customer price group, valid between dates and from a quantity up to another.
+    _set(
+        "SalesPriceAgreements",
+        "SalesPriceAgreement",
+        "SalesPriceAgreementEntity",
+        "dataAreaId,TradeAgreementJournalNumber,LineNumber",
+        "ItemNumber CustomerAccountNumber PriceCustomerGroupCode PriceApplicableFromDate:T "
+        "PriceApplicableToDate:T FromQuantity:D ToQuantity:D Price:D PriceCurrencyCode "
+        "QuantityUnitSymbol WillSearchContinue:NoYes",
+        label="Sales price agreements",
+    ),
+    _set(
+        "SalesLineDiscountAgreements",
+        "SalesLineDiscountAgreement",
+        "SalesLineDiscountAgreementEntity",
+        "dataAreaId,TradeAgreementJournalNumber,LineNumber",
+        "ItemNumber CustomerAccountNumber LineDiscountCustomerGroupCode "
+        "DiscountApplicableFromDate:T DiscountApplicableToDate:T FromQuantity:D ToQuantity:D "
+        "DiscountPercentage1:D DiscountPercentage2:D DiscountCurrencyCode "
+        "WillSearchContinue:NoYes",
+        label="Sales line discount agreements",
     ),
     _set(
         "CustomerPaymentJournalHeaders",
