@@ -405,3 +405,124 @@ def test_entity_connections_must_name_a_routed_entity():
 
     with pytest.raises(ConfigError, match="E900"):
         load_solution("creatio_intacct", entity_connections={"E900": "intacct_e900"})
+
+
+# -- Intacct events: an edit in Intacct, a poll, and Creatio is up to date ------------------
+
+
+def test_customer_created_in_intacct_arrives_then_keeps_in_step(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        w.prime("customers_accounts")
+        w.prime("accounts_customers")
+        values = {"NAME": "Intacct Born GmbH", "CURRENCY": "EUR", "TERMNAME": "N30"}
+        w.run(w.erp(ERP).create("CUSTOMER", values, "C90001"))
+        (created,) = w.poll("customers_accounts")
+        assert created.action == "created"
+        account = w.get(CRM, "Account", RecordKey.parse(created.target_key).id)
+        assert account.values["UsrErpCustomerId"] == "C90001"
+        assert account.values["TypeId"] == CUSTOMER_TYPE
+        assert account.values["UsrCurrencyId"] == seed_id("Currency", "EUR")
+        actions = {o.action for o in w.poll("accounts_customers")}
+        assert actions & {"matched", "matched_updated"}
+        update = {"NAME": "Intacct Born AG", "TERMNAME": "N10"}
+        w.run(w.erp(ERP).update("CUSTOMER", "C90001", update))
+        assert "updated" in {o.action for o in w.poll("accounts_customers")}
+        account = w.get(CRM, "Account", account.key.id)
+        assert (account.values["Name"], account.values["UsrPaymentTerms"]) == (
+            "Intacct Born AG",
+            "Net10",
+        )
+
+
+def test_vendor_created_in_intacct_arrives_then_keeps_in_step(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        w.prime("vendors_accounts")
+        w.prime("accounts_vendors")
+        values = {"NAME": "Parts Supplier Ltd", "CURRENCY": "GBP"}
+        w.run(w.erp(ERP).create("VENDOR", values, "V90001"))
+        (created,) = w.poll("vendors_accounts")
+        account = w.get(CRM, "Account", RecordKey.parse(created.target_key).id)
+        assert account.values["TypeId"] == seed_id("AccountType", "Supplier")
+        assert account.values["UsrErpCustomerId"] == "V90001"
+        assert {o.action for o in w.poll("accounts_vendors")} & {"matched", "matched_updated"}
+        w.run(w.erp(ERP).update("VENDOR", "V90001", {"DISPLAYCONTACT.PHONE1": "+44 20 5550 1"}))
+        assert "updated" in {o.action for o in w.poll("accounts_vendors")}
+        assert w.get(CRM, "Account", account.key.id).values["Phone"] == "+44 20 5550 1"
+
+
+def _pay(w, invoice_recordno, amount):
+    return w.run(
+        w.erp(ERP).create(
+            "ARPYMT",
+            {
+                "CUSTOMERID": "C00005",
+                "PAYMENTMETHOD": "EFT",
+                "TRX_TOTALENTERED": amount,
+                "RECEIPTDATE": date(2026, 3, 2),
+                "lines": [{"RECORDKEY": invoice_recordno, "AMOUNT": amount}],
+            },
+        )
+    )
+
+
+def test_invoice_posted_then_paid_in_intacct_updates_the_creatio_invoice(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        opportunity = _win_seeded_opportunity(w)
+        made = w.sync("opportunities_invoices", opportunity.key)
+        recordno = RecordKey.parse(made.target_key).id
+        total = w.get(ERP, "ARINVOICE", recordno).values["TRX_TOTALENTERED"]
+        (posted,) = w.poll("invoices_status")
+        assert posted.action == "created"
+        invoice = w.get(CRM, "Invoice", RecordKey.parse(posted.target_key).id)
+        assert invoice.values["AccountId"] == seed_id("Account", 5)
+        assert invoice.values["PaymentStatusId"] == seed_id("InvoicePaymentStatus", "Planned")
+        assert invoice.values["Amount"] == total
+        assert invoice.values["UsrErpInvoiceNumber"] == recordno
+        w.prime("payments_activities")
+        _pay(w, recordno, Decimal("100.00"))
+        (partly,) = w.poll("invoices_status")
+        assert partly.action == "updated"
+        invoice = w.get(CRM, "Invoice", invoice.key.id)
+        assert invoice.values["PaymentStatusId"] == seed_id(
+            "InvoicePaymentStatus", "Partially paid"
+        )
+        assert invoice.values["PaymentAmount"] == Decimal("100.00")
+        _pay(w, recordno, total - Decimal("100.00"))
+        assert [o.action for o in w.poll("invoices_status")] == ["updated"]
+        invoice = w.get(CRM, "Invoice", invoice.key.id)
+        assert invoice.values["PaymentStatusId"] == seed_id("InvoicePaymentStatus", "Paid")
+        assert invoice.values["PaymentAmount"] == total
+        # Each applied payment is an Activity on the account.
+        payments = w.poll("payments_activities")
+        assert [o.action for o in payments] == ["created", "created"]
+
+
+def test_sales_order_state_change_in_intacct_moves_the_creatio_order_status(tmp_path):
+    from syncloom.simulators.intacct.entities import OBJECTS
+
+    document = load_solution("creatio_intacct", opportunity_target="sales_order")
+    with world(tmp_path, document, ERP) as w:
+        opportunity = _win_seeded_opportunity(w, company=10)
+        docid = RecordKey.parse(w.sync("opportunities_sales_orders", opportunity.key).target_key).id
+        (created,) = w.poll("sales_orders_orders")
+        order = w.get(CRM, "Order", RecordKey.parse(created.target_key).id)
+        assert order.values["StatusId"] == seed_id("OrderStatus", "2. Confirmation")
+        assert order.values["AccountId"] == seed_id("Account", 10)
+        assert order.values["UsrErpOrderNumber"] == docid
+        # A person converts the order in Intacct (the gateway has no function for it).
+        store = w.simulators[ERP].app.store
+        row = store.by_id(OBJECTS["SODOCUMENT"], docid)
+        store.change(OBJECTS["SODOCUMENT"], row, {"STATE": "Converted"}, "7")
+        assert [o.action for o in w.poll("sales_orders_orders")] == ["updated"]
+        order = w.get(CRM, "Order", order.key.id)
+        assert order.values["StatusId"] == seed_id("OrderStatus", "4. Completed")
+
+
+def test_item_price_changed_in_intacct_updates_the_product(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        product = w.get(CRM, "Product", seed_id("Product", "P00002"))
+        assert w.sync("products_items", product.key).action in {"matched", "matched_updated"}
+        w.prime("products_items")
+        w.run(w.erp(ERP).update("ITEM", "P00002", {"BASEPRICE": Decimal("1234.50")}))
+        assert "updated" in {o.action for o in w.poll("products_items")}
+        assert w.get(CRM, "Product", product.key.id).values["Price"] == Decimal("1234.50")

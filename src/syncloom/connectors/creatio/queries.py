@@ -30,8 +30,10 @@ def literal(value: object, kind: FieldType | None = None) -> str:
         return format_instant(value)
     if isinstance(value, date):
         return f"{value.isoformat()}T00:00:00Z"
-    if isinstance(value, int | Decimal | float):
+    if isinstance(value, int | Decimal | float) and kind is not FieldType.STRING:
         return str(value)
+    # A number compared with a text column (an ERP's numeric id kept as text) is quoted:
+    # Creatio rejects comparing Edm.String with Edm.Int32.
     text = str(value)
     if kind in {FieldType.GUID, FieldType.LOOKUP}:
         return str(uuid.UUID(text))

@@ -85,8 +85,7 @@ ENTITIES: dict[str, D365Entity] = {
             "AddressZipCode AddressCountryRegionId AddressCountryRegionISOCode "
             "PrimaryContactEmail PrimaryContactPhone PrimaryContactURL CreditLimit:d "
             "OnHoldStatus:e IsOneTimeCustomer:b InvoiceAccount DeliveryMode LanguageId "
-            "ContactPersonId WarehouseId DefaultDimensionDisplayValue DiscountPriceGroupId "
-            "LineDiscountCode",
+            "ContactPersonId WarehouseId DefaultDimensionDisplayValue",
         ),
         _entity(
             "ContactPersonsV2",
@@ -119,8 +118,7 @@ ENTITIES: dict[str, D365Entity] = {
             "dataAreaId,InventoryLotId",
             "SalesQuotationNumber LineCreationSequenceNumber:i ItemNumber LineDescription "
             "RequestedSalesQuantity:d SalesUnitSymbol SalesPrice:d LineAmount:d "
-            "LineDiscountPercentage:d LineDiscountAmount:d ShippingWarehouseId "
-            "RequestedShippingDate:day RequestedReceiptDate:day DefaultLedgerDimensionDisplayValue",
+            "LineDiscountPercentage:d ShippingWarehouseId DefaultLedgerDimensionDisplayValue",
         ),
         _entity(
             "SalesOrderHeadersV2",
@@ -139,8 +137,7 @@ ENTITIES: dict[str, D365Entity] = {
             "dataAreaId,InventoryLotId",
             "SalesOrderNumber LineNumber:d SalesOrderLineStatus:e ItemNumber LineDescription "
             "OrderedSalesQuantity:d SalesUnitSymbol SalesPrice:d LineAmount:d "
-            "LineDiscountPercentage:d LineDiscountAmount:d ShippingWarehouseId CurrencyCode "
-            "DeliveryModeCode RequestedShippingDate:day RequestedReceiptDate:day "
+            "LineDiscountPercentage:d ShippingWarehouseId CurrencyCode "
             "DefaultLedgerDimensionDisplayValue",
         ),
         _entity(
@@ -156,8 +153,7 @@ ENTITIES: dict[str, D365Entity] = {
             "CustomerOpenTransaction",
             "dataAreaId,InvoiceNumber",
             "CustomerAccount Voucher TransactionDate:day DueDate:day AmountCurrency:d "
-            "SettledAmount:d RemainingAmount:d CurrencyCode IsSettled:b LastSettlementDate:day "
-            "SalesOrderNumber DaysOverdue:i IsOverdue:b OverdueAmount:d",
+            "SettledAmount:d RemainingAmount:d CurrencyCode IsSettled:b LastSettlementDate:day",
             read_only=True,
         ),
         _entity(
@@ -174,23 +170,6 @@ ENTITIES: dict[str, D365Entity] = {
             "dataAreaId,ItemNumber,InventoryWarehouseId",
             "AvailableToPromiseQuantity:d ATPDate:day ATPTimeFenceDays:i",
             read_only=True,
-        ),
-        _entity(
-            "SalesPriceAgreements",
-            "SalesPriceAgreement",
-            "dataAreaId,TradeAgreementJournalNumber,LineNumber",
-            "ItemNumber CustomerAccountNumber PriceCustomerGroupCode PriceApplicableFromDate:day "
-            "PriceApplicableToDate:day FromQuantity:d ToQuantity:d Price:d PriceCurrencyCode "
-            "QuantityUnitSymbol WillSearchContinue:b",
-        ),
-        _entity(
-            "SalesLineDiscountAgreements",
-            "SalesLineDiscountAgreement",
-            "dataAreaId,TradeAgreementJournalNumber,LineNumber",
-            "ItemNumber CustomerAccountNumber LineDiscountCustomerGroupCode "
-            "DiscountApplicableFromDate:day DiscountApplicableToDate:day FromQuantity:d "
-            "ToQuantity:d DiscountPercentage1:d DiscountPercentage2:d DiscountCurrencyCode "
-            "WillSearchContinue:b",
         ),
         _entity(
             "CustomerPaymentJournalHeaders",
