@@ -191,6 +191,23 @@ def test_second_edit_updates_the_customer_through_the_webhook(hooked):
     assert actions == ["created", "skipped", "updated"]
 
 
+def _hint_states(h: Hooked, account: RecordKey) -> list[IntakeStatus]:
+    with h.world.sessions() as session:
+        query = IntakeEvent.scoped(h.world.inst.tenant_id)
+        rows = session.scalars(query.where(IntakeEvent.record_key == str(account)))
+        return [row.status for row in rows]
+
+
+def test_stored_hints_are_done_once_their_jobs_end(hooked):
+    h = hooked
+    account = RecordKey("creatio", "Account", _accounts(h)[2])
+    h.world.run(h.world.crm.update("Account", account.id, {"Name": "Settled Ltd"}))
+    _settled(h, account, 2)
+    states = _hint_states(h, account)
+    assert len(states) == 2
+    assert states == [IntakeStatus.DONE, IntakeStatus.DONE], "a hint stayed enqueued"
+
+
 def _notice(ident: str, modified_on: str) -> bytes:
     body = {"entity": "Contact", "id": ident, "action": "update", "modifiedOn": modified_on}
     return json.dumps(body).encode()

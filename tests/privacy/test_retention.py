@@ -14,7 +14,7 @@ from syncloom.engine.record_log import RecordLog
 from syncloom.errors import ConfigError
 from syncloom.store.audit import AuditLog
 from syncloom.store.config_versions import ConfigVersions
-from syncloom.store.models import DeadLetter, RecordLogEntry
+from syncloom.store.models import Connection, DeadLetter, IntakeEvent, IntakeStatus, RecordLogEntry
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=100)
@@ -44,6 +44,19 @@ def _letter(store, tenant_id: int, key: str, at: datetime, *, closed: bool) -> i
     return letter_id
 
 
+def _hint(store, tenant_id: int, key: str, at: datetime) -> None:
+    with store.sessions.begin() as session:
+        connection = Connection(tenant_id=tenant_id, name=key, system="creatio", base_url="x")
+        session.add(connection)
+        session.flush()
+        session.add(
+            IntakeEvent(
+                tenant_id=tenant_id, connection_id=connection.id, body="{}", digest=key,
+                record_key=key, status=IntakeStatus.DONE, received_at=at, created_at=at,
+            )
+        )  # fmt: skip
+
+
 def _keys(store, model) -> set[tuple[int, str]]:  # type: ignore[no-untyped-def]
     with store.sessions() as session:
         return {(row.tenant_id, row.record_key) for row in session.query(model)}
@@ -57,6 +70,8 @@ def test_purge_removes_old_history_and_closed_letters_only(store):
     _letter(store, t, "old-closed", OLD, closed=True)
     _letter(store, t, "old-open", OLD, closed=False)
     _letter(store, t, "recent-closed", RECENT, closed=True)
+    _hint(store, t, "old-hint", OLD)
+    _hint(store, t, "recent-hint", RECENT)
 
     report = purge(store.sessions, t, NOW, timedelta(days=90), actor="ops@acme.test")
 
@@ -68,7 +83,8 @@ def test_purge_removes_old_history_and_closed_letters_only(store):
         (entry,) = AuditLog(session).entries(t)
     assert entry.action == "privacy.purge"
     assert entry.actor == "ops@acme.test"
-    assert entry.delta == {"record_log": [1, 0], "dead_letters": [1, 0]}
+    assert entry.delta == {"record_log": [1, 0], "dead_letters": [1, 0], "intake_events": [1, 0]}
+    assert _keys(store, IntakeEvent) == {(t, "recent-hint")}
     # What is kept still opens.
     (kept,) = RecordLog(store.sessions, t, store.vault).history("contacts", "recent")
     assert kept.diff == {"k": "recent"}

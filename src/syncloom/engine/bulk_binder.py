@@ -146,8 +146,10 @@ class PageBinder:
             else:
                 rows.append((i, self._reservation(item)))
         if rows:
-            # One INSERT for the page's reservations, ids returned in parameter order.
-            statement = insert(Link).returning(Link.id, sort_by_parameter_order=True)
+            # One INSERT for the page's reservations, ids returned in parameter order (a core
+            # statement: the rows are plain dicts, the ORM's bulk insert only adds cost).
+            table = _links_table()
+            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
             ids = session.execute(statement, [row for _, row in rows]).scalars().all()
             for (i, _), link_id in zip(rows, ids, strict=True):
                 out[i] = dataclasses.replace(out[i], link_id=link_id)
@@ -244,9 +246,14 @@ class PageBinder:
         )
 
 
-def _settle_statement(now: datetime, with_entity: bool) -> Any:
+def _links_table() -> Table:
     table = Link.__table__
     assert isinstance(table, Table)
+    return table
+
+
+def _settle_statement(now: datetime, with_entity: bool) -> Any:
+    table = _links_table()
     values: dict[str, Any] = {
         name: bindparam(name)
         for name in ("crm_key", "erp_key", "base_snapshot", "crm_hash", "erp_hash")

@@ -230,5 +230,5 @@ class PagePlanner:
         routing = self.flow.routing
         if routing is None:
             return None
-        route = routing.route(source.values.get(routing.field))
+        route = routing.route_values(source.values)
         return route.legal_entity if route else None

@@ -31,12 +31,15 @@ if TYPE_CHECKING:
     from syncloom.engine.transforms import TransformTable
 
 __all__ = [
+    "Aggregate",
     "BatchWindowSpec",
     "ConflictRule",
+    "ContextValue",
     "DeleteRule",
     "Dependency",
     "Endpoint",
     "FieldDirection",
+    "FieldLookup",
     "FieldMap",
     "Flapping",
     "Flow",
@@ -47,12 +50,17 @@ __all__ = [
     "KeyRule",
     "LegalEntityRoute",
     "Lines",
+    "LookupChoice",
+    "LookupFallback",
+    "LookupRange",
     "MatchField",
     "MatchRules",
     "MatchTier",
+    "MergeRule",
     "Normaliser",
     "Problem",
     "ReconcileRules",
+    "Rule",
     "Routing",
     "Schedule",
     "Side",
@@ -194,6 +202,105 @@ def _translate(value: object, table: Mapping[str, str], default: str | None, nam
     return found
 
 
+class LookupChoice(enum.StrEnum):
+    """Which of the candidates a lookup found gives the value."""
+
+    FIRST = "first"
+    LOWEST = "lowest"
+    HIGHEST = "highest"
+    SUM = "sum"
+
+
+class LookupFallback(enum.StrEnum):
+    """What a lookup that finds no candidate leaves in the field."""
+
+    MAPPED = "mapped"
+    EMPTY = "empty"
+    ERROR = "error"
+
+
+class LookupRange(_Model):
+    """Candidates whose ``[from_field, to_field)`` holds the record's ``value``.
+
+    ``value`` names a field of the lookup's context (``today`` is the current date). An
+    empty, zero or missing end is open, as ERPs store "no end date" or "no upper quantity".
+    """
+
+    value: str = Field(min_length=1)
+    from_field: str | None = None
+    to_field: str | None = None
+
+
+class FieldLookup(_Model):
+    """A value read from another entity of a Connection, by matching fields of the record.
+
+    Candidates are the ``entity`` records whose fields equal the context fields ``match``
+    names (candidate field: context field), plus the first alternative of ``any_of`` that
+    finds any candidate (so a customer's own agreement wins over its group's), narrowed by
+    ``ranges``. ``choose`` picks the candidate (or sums them); its ``value`` field is the
+    result. With no candidate, ``fallback`` keeps the mapped value, empties it, or fails.
+    ``enabled: false`` turns the lookup off and keeps the mapped value.
+    """
+
+    connection: str = Field(min_length=1)
+    entity: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+    match: dict[str, str] = {}
+    any_of: tuple[dict[str, str], ...] = ()
+    ranges: tuple[LookupRange, ...] = ()
+    choose: LookupChoice = LookupChoice.FIRST
+    fallback: LookupFallback = LookupFallback.MAPPED
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _check_match(self) -> FieldLookup:
+        if not self.match and not self.any_of:
+            raise ValueError("a lookup needs match or any_of fields")
+        return self
+
+
+class Rule(_Model):
+    """One row of a field's decision table (``rules``), tried in order.
+
+    When every ``when`` field of the context holds one of its values, the field gets
+    ``value``; an empty ``when`` always holds (the catch-all row). No row holding leaves the
+    mapped value.
+    """
+
+    when: dict[str, str | tuple[str, ...]] = {}
+    value: str | None = None
+
+    def holds(self, context: Mapping[str, object]) -> bool:
+        """True when every condition holds for the context's values."""
+        for name, wanted in self.when.items():
+            options = (wanted,) if isinstance(wanted, str) else wanted
+            value = context.get(name)
+            if value is None or str(value) not in options:
+                return False
+        return True
+
+
+class ContextValue(_Model):
+    """A named value looked up before the field lookups run, readable by them, never written."""
+
+    name: str = Field(min_length=1)
+    lookup: FieldLookup
+
+
+class Aggregate(_Model):
+    """The source read as groups: records sharing ``group_by`` values are one record.
+
+    The group's record holds the ``group_by`` values, the totals of ``sum``, the least of
+    ``min`` and the greatest of ``max`` fields, and with ``count`` the number of records.
+    """
+
+    group_by: tuple[str, ...] = Field(min_length=1)
+    sum: tuple[str, ...] = ()
+    min: tuple[str, ...] = ()
+    max: tuple[str, ...] = ()
+    count: str | None = None
+
+
 class FieldMap(_Model):
     """One entry of a flow's field map."""
 
@@ -207,6 +314,8 @@ class FieldMap(_Model):
     update_only: bool = False
     required: bool = False
     conflict: ConflictRule | None = None
+    lookup: FieldLookup | None = None
+    rules: tuple[Rule, ...] = ()
 
 
 class Schedule(_Model):
@@ -256,10 +365,23 @@ class Routing(_Model):
     field: str
     routes: dict[str, LegalEntityRoute]
     default: LegalEntityRoute | None = None
+    fallback_fields: tuple[str, ...] = ()
 
     def route(self, value: object) -> LegalEntityRoute | None:
         """Return the route for a routing value, or the default, or ``None``."""
         return self.routes.get(str(value), self.default) if value is not None else self.default
+
+    def route_values(self, values: Mapping[str, object]) -> LegalEntityRoute | None:
+        """The route of a record, by the first of its routing fields whose value has one.
+
+        ``field`` first, then ``fallback_fields`` in order (a business unit, else a legal
+        entity code), else the default.
+        """
+        for name in (self.field, *self.fallback_fields):
+            value = values.get(name)
+            if value is not None and str(value) in self.routes:
+                return self.routes[str(value)]
+        return self.default
 
 
 class Dependency(_Model):
@@ -305,6 +427,7 @@ class Lines(_Model):
     fields: tuple[FieldMap, ...] = Field(min_length=1)
     depends_on: tuple[Dependency, ...] = ()
     inherit: tuple[str, ...] = ()
+    context: tuple[ContextValue, ...] = ()
 
     @model_validator(mode="after")
     def _check_ends(self) -> Lines:
@@ -368,8 +491,25 @@ class ReconcileRules(_Model):
     sum: tuple[str, ...] = ()
 
 
+class MergeRule(_Model):
+    """How a CRM merge shows: the survivor matches the vanished record's twin on ``tier``.
+
+    When a source record disappears and exactly one other source record matches its twin on
+    this match tier (a merge gave the survivor the duplicate's ERP id), the survivor takes
+    the twin over and the delete policy does not apply.
+    """
+
+    tier: str = Field(min_length=1)
+
+
 class Flow(_Model):
-    """The configured sync of one entity pair."""
+    """The configured sync of one entity pair.
+
+    ``context`` values are looked up before the field lookups that read them; ``aggregate``
+    reads the source as groups of records; with ``create_missing: false`` a source record
+    that has no twin and matches none is skipped instead of created (a flow that only
+    updates records the other side already keeps, such as stock levels).
+    """
 
     name: str = Field(min_length=1)
     source: Endpoint
@@ -391,6 +531,11 @@ class Flow(_Model):
     inactivate: Inactivate | None = None
     lines: Lines | None = None
     reconcile: ReconcileRules = ReconcileRules()
+    inactive_when: str | None = None
+    merge: MergeRule | None = None
+    context: tuple[ContextValue, ...] = ()
+    aggregate: Aggregate | None = None
+    create_missing: bool = True
 
     @property
     def source_side(self) -> Side:
@@ -422,7 +567,7 @@ class Flow(_Model):
         names |= {m.source for tier in self.match.tiers for m in tier.fields}
         names |= {d.field for d in self.depends_on}
         if self.routing is not None:
-            names.add(self.routing.field)
+            names |= {self.routing.field, *self.routing.fallback_fields}
         return frozenset(names)
 
 

@@ -9,14 +9,14 @@ their tenant through :func:`syncloom.engine.jobs.install`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncloom.connectors.base import Connector, Record, RecordKey
+from syncloom.connectors.base import Connector, Record, RecordKey, Values
 from syncloom.engine.binder import Binder
 from syncloom.engine.bridge import LoopBridge
 from syncloom.engine.budget import Limits
@@ -26,6 +26,7 @@ from syncloom.engine.echo import EchoFilter, FlappingDetector
 from syncloom.engine.flows import Flow, FlowDirection, FlowDocument, Side
 from syncloom.engine.governor import Governor
 from syncloom.engine.ledger import SqlWriteLedger
+from syncloom.engine.lookups import LookupRunner
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.poller import Poller, PollReport, Tx
 from syncloom.engine.record_job import FlowSide, RecordJob
@@ -103,6 +104,7 @@ class Installation:
         self.governors = {name: self._governor(info) for name, info in self.connections.items()}
         users = {n: i.integration_user for n, i in self.connections.items() if i.integration_user}
         self.echo = EchoFilter(self.ledger, users)
+        self.lookups = LookupRunner(self._search, today=lambda: self.clock.now_utc().date())
         self.flows: dict[str, FlowUnit] = {f.name: self._unit(f) for f in document.flows}
 
     def _governor(self, info: ConnectionInfo) -> Governor:
@@ -156,7 +158,16 @@ class Installation:
             sessions=self.sessions,
             parents=self._parent_job,
             flapping=FlappingDetector.from_spec(flow.flapping, self.clock),
+            lookups=self.lookups,
         )
+
+    async def _search(self, connection: str, entity: str, criteria: Values) -> Sequence[Record]:
+        """A lookup's search, through the named Connection's connector and budget."""
+        info = self.connections.get(connection)
+        if info is None:
+            raise ConfigError(f"a lookup names unknown connection {connection!r}")
+        async with self.governors[connection].slot():
+            return await info.connector.search(entity, criteria, limit=200)
 
     def _parent_job(self, name: str) -> RecordJob:
         return self.unit(name).job

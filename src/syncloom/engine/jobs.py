@@ -11,10 +11,11 @@ by record, so two jobs for the same record never overlap, on any number of worke
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from syncloom.connectors.base import Record, RecordKey
+from syncloom.engine import intake_events
 from syncloom.engine.installation import Installation
 from syncloom.engine.poller import Tx
 from syncloom.engine.retry import RetryAction
@@ -99,12 +100,14 @@ def sync_record(
         attempt += 1
         result = _attempt(tenant_id, flow, key, overrides, attempt, first_failure)
         if result["status"] == "ok":
+            _settle_hints(tenant_id, key, result["started_at"], None)
             return result
         first_failure = result["first_failure"]
         if result["action"] == RetryAction.RETRY.value:
             sleep(float(result["delay_s"]))
             continue
         _park(tenant_id, flow, key, overrides, attempt, result)
+        _settle_hints(tenant_id, key, result["started_at"], _outcome(result))
         return result
 
 
@@ -135,8 +138,30 @@ def _attempt(
             "first_failure": first,
             "vendor_code": getattr(exc, "vendor_code", None),
             "record_key": getattr(exc, "record_key", None),
+            "started_at": now,
         }
-    return {"status": "ok", **outcome.as_dict()}
+    return {"status": "ok", **outcome.as_dict(), "started_at": now}
+
+
+def _outcome(result: dict[str, Any]) -> str:
+    # The error class and where the record went; the vendor's text stays in the sealed log.
+    parked = "review" if result["action"] == RetryAction.REVIEW.value else "dead letter"
+    return f"{result['error_class']}: parked for {parked}"
+
+
+@durable_step(name="syncloom.sync_record.settle_hints")
+def _settle_hints(tenant_id: int, key: str, started_at: float, outcome: str | None) -> None:
+    """Close the stored hints this job covered: done, or failed with ``outcome``."""
+    inst = installation(tenant_id)
+    with inst.sessions.begin() as session:
+        intake_events.settle(
+            session,
+            tenant_id,
+            key,
+            covered_before=datetime.fromtimestamp(started_at, UTC),
+            now=inst.clock.now_utc(),
+            outcome=outcome,
+        )
 
 
 @durable_step(name="syncloom.sync_record.park")

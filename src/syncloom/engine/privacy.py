@@ -10,7 +10,8 @@ A tenant's ``privacy`` document says how long history is kept::
 
     retention_days: 90
 
-and :func:`purge` removes record log entries and closed dead letters older than that.
+and :func:`purge` removes record log entries, closed dead letters and stored webhook hints
+older than that.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from sqlalchemy import delete, func
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncloom.engine import intake_events
 from syncloom.errors import ConfigError, VaultError
 from syncloom.store.audit import AuditLog
 from syncloom.store.config_versions import ConfigVersions
@@ -119,6 +121,7 @@ class PurgeReport:
     cutoff: datetime
     record_log: int
     dead_letters: int
+    intake_events: int = 0
 
 
 def purge(
@@ -129,7 +132,7 @@ def purge(
     *,
     actor: str = "system",
 ) -> PurgeReport:
-    """Remove record log entries and closed dead letters older than ``retention``.
+    """Remove record log entries, closed dead letters and hint rows older than ``retention``.
 
     Open dead letters stay whatever their age: a person still has to act on them. The purge
     is written to the tenant's audit log with its counts.
@@ -146,13 +149,18 @@ def purge(
         letters = session.execute(
             delete(DeadLetter).where(DeadLetter.tenant_id == tenant_id, closed, closed_at < cutoff)
         )
-        report = PurgeReport(cutoff, _count(log), _count(letters))
+        hints = intake_events.purge(session, tenant_id, cutoff)
+        report = PurgeReport(cutoff, _count(log), _count(letters), hints)
         AuditLog(session).record(
             tenant_id,
             actor=actor,
             action="privacy.purge",
             target=f"before:{cutoff.isoformat()}",
-            delta={"record_log": [report.record_log, 0], "dead_letters": [report.dead_letters, 0]},
+            delta={
+                "record_log": [report.record_log, 0],
+                "dead_letters": [report.dead_letters, 0],
+                "intake_events": [report.intake_events, 0],
+            },
         )
         return report
 

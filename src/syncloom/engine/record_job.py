@@ -28,14 +28,17 @@ from syncloom.engine.flows import (
     DeleteRule,
     Dependency,
     FieldDirection,
+    FieldMap,
     Flow,
     FlowDirection,
     Side,
 )
 from syncloom.engine.governor import Governor
+from syncloom.engine.grouping import combine, group_id, group_values, is_group
 from syncloom.engine.hashing import hash_values, same_value
 from syncloom.engine.keys import render_key, render_template
 from syncloom.engine.ledger import SqlWriteLedger
+from syncloom.engine.lookups import LookupRunner
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import Matcher, MatchKind
 from syncloom.engine.record_log import RecordLog
@@ -139,6 +142,7 @@ class RecordJob:
         matcher: Matcher | None = None,
         parents: Callable[[str], RecordJob] | None = None,
         flapping: FlappingDetector | None = None,
+        lookups: LookupRunner | None = None,
     ) -> None:
         self.flow = flow
         self.source = source
@@ -153,6 +157,7 @@ class RecordJob:
         self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
         self.parents = parents
         self.flapping = flapping
+        self.lookups = lookups
         self.field_checks = FieldChecker(target.connector, target.entity)
         self.routes: dict[str, RecordJob] = {}
 
@@ -200,6 +205,12 @@ class RecordJob:
             if routed is not self:
                 return await routed.run(hint, overrides, force)
         side = self._side_of(hint)
+        if side is self.source and self.flow.aggregate and not is_group(hint.id):
+            group = await self.group_of(hint)
+            if group is None:
+                reason = "no such record, or it lacks a field to group it by"
+                return self.note(JobOutcome("skipped", reason, str(hint)))
+            hint = group
         pair = await self.read_pair(hint, side)
         if pair.source is None:
             return await self.on_source_missing(hint, pair)
@@ -256,8 +267,32 @@ class RecordJob:
     async def _read(self, end: FlowSide, key: str | None) -> Record | None:
         if not key:
             return None
+        ident = RecordKey.parse(key).id
+        if end is self.source and self.flow.aggregate is not None and is_group(ident):
+            return await self.read_group(ident)
         async with end.slot():
-            return await end.connector.get(end.entity, RecordKey.parse(key).id)
+            return await end.connector.get(end.entity, ident)
+
+    async def group_of(self, member: RecordKey) -> RecordKey | None:
+        """Runs first on a grouped flow: the group a hinted source record belongs to."""
+        assert self.flow.aggregate is not None
+        async with self.source.slot():
+            record = await self.source.connector.get(self.source.entity, member.id)
+        if record is None:
+            return None
+        try:
+            return self.source.key(group_id(self.flow.aggregate, record.values))
+        except MappingError:
+            return None  # a record outside every group (an invoice of no order) is no change
+
+    async def read_group(self, ident: str) -> Record | None:
+        """Runs instead of a source read on a grouped flow: the group's members, combined."""
+        spec = self.flow.aggregate
+        assert spec is not None
+        criteria = group_values(spec, ident)
+        async with self.source.slot():
+            members = await self.source.connector.search(self.source.entity, criteria, limit=1000)
+        return combine(spec, self.source.key(ident), members) if members else None
 
     def skip_echo(self, record: Record, side: FlowSide) -> JobOutcome | None:
         """Runs after the read: a record that still holds what we last synced is no change.
@@ -403,13 +438,16 @@ class RecordJob:
                 return matched
             if matched is not None:
                 return await self.update_pair(source, matched, None, overrides)
+        if link is None and not self.flow.create_missing:
+            return self.note(
+                JobOutcome("skipped", "no twin, and the flow creates none", str(source.key))
+            )
         # Header parents and line parents are independent of each other: sync them together.
         parents, lines = await settle_both(self.resolve_parents(source), self.map_lines(source))
-        payload = {
-            **self.mapper.map(source.values, for_create=True),
-            **parents,
-            **(overrides or {}),
-        }
+        mapped = {**self.mapper.map(source.values, for_create=True), **parents}
+        context = await self.lookup_context(source, mapped)
+        payload = {**await self.look_up(self.flow.fields, mapped, context), **(overrides or {})}
+        lines = await self.look_up_lines(lines, context)
         inherited = self._inherited(payload)
         lines = [(line, {**inherited, **values}) for line, values in lines]
         if self.flow.lines is not None and self.flow.lines.target is not None:
@@ -584,8 +622,37 @@ class RecordJob:
         routing = self.flow.routing
         if routing is None:
             return None
-        route = routing.route(source.values.get(routing.field))
+        route = routing.route_values(source.values)
         return route.legal_entity if route else None
+
+    async def lookup_context(self, source: Record, mapped: Values) -> dict[str, object]:
+        """Runs after mapping: what lookups read (source values, the mapped payload, context)."""
+        if self.lookups is None:
+            return dict(mapped)
+        names = {"legal_entity": self.legal_entity(source)}
+        context = self.lookups.base_context(source.values, names, mapped)
+        return await self.lookups.context(self.flow.context, context)
+
+    async def look_up(
+        self, fields: Sequence[FieldMap], mapped: Values, context: Values
+    ) -> dict[str, object]:
+        """Runs after mapping: fields with a ``lookup`` take the value it finds."""
+        if self.lookups is None:
+            return dict(mapped)
+        return await self.lookups.apply(fields, mapped, context)
+
+    async def look_up_lines(
+        self, lines: Sequence[tuple[Record, dict[str, object]]], context: Values
+    ) -> list[tuple[Record, dict[str, object]]]:
+        """Runs after the lines are mapped: line lookups, each in the document's context."""
+        spec = self.flow.lines
+        if self.lookups is None or spec is None:
+            return list(lines)
+        out = []
+        for line, values in lines:
+            scope = await self.lookups.context(spec.context, {**context, **line.values, **values})
+            out.append((line, await self.lookups.apply(spec.fields, values, scope)))
+        return out
 
     async def update_pair(
         self,
@@ -595,11 +662,9 @@ class RecordJob:
         overrides: Mapping[str, object] | None,
     ) -> JobOutcome:
         """Runs when both records exist: three-way compare, then write each side's share."""
-        view = {
-            **self.mapper.map(source.values),
-            **await self.resolve_parents(source),
-            **(overrides or {}),
-        }
+        mapped = {**self.mapper.map(source.values), **await self.resolve_parents(source)}
+        context = await self.lookup_context(source, mapped)
+        view = {**await self.look_up(self.flow.fields, mapped, context), **(overrides or {})}
         self._inherited(view)  # lines are written once, with the create
         reverse: Values = {}
         if self.flow.direction is FlowDirection.BOTH:

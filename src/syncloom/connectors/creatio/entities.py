@@ -26,6 +26,8 @@ DATE_ONLY: dict[str, frozenset[str]] = {
     "Invoice": frozenset({"StartDate", "DueDate"}),
     "Opportunity": frozenset({"CheckDate"}),
     "OrderProduct": frozenset({"DeliveryDate"}),
+    "Order": frozenset({"UsrInvoiceDueDate"}),
+    "OpportunityProductInterest": frozenset({"UsrDeliveryDate"}),
     "InvoiceProduct": frozenset({"DeliveryDate"}),
 }
 

@@ -85,7 +85,8 @@ ENTITIES: dict[str, D365Entity] = {
             "AddressZipCode AddressCountryRegionId AddressCountryRegionISOCode "
             "PrimaryContactEmail PrimaryContactPhone PrimaryContactURL CreditLimit:d "
             "OnHoldStatus:e IsOneTimeCustomer:b InvoiceAccount DeliveryMode LanguageId "
-            "ContactPersonId WarehouseId DefaultDimensionDisplayValue",
+            "ContactPersonId WarehouseId DefaultDimensionDisplayValue DiscountPriceGroupId "
+            "LineDiscountCode",
         ),
         _entity(
             "ContactPersonsV2",
@@ -118,7 +119,8 @@ ENTITIES: dict[str, D365Entity] = {
             "dataAreaId,InventoryLotId",
             "SalesQuotationNumber LineCreationSequenceNumber:i ItemNumber LineDescription "
             "RequestedSalesQuantity:d SalesUnitSymbol SalesPrice:d LineAmount:d "
-            "LineDiscountPercentage:d ShippingWarehouseId DefaultLedgerDimensionDisplayValue",
+            "LineDiscountPercentage:d LineDiscountAmount:d ShippingWarehouseId "
+            "RequestedShippingDate:day RequestedReceiptDate:day DefaultLedgerDimensionDisplayValue",
         ),
         _entity(
             "SalesOrderHeadersV2",
@@ -137,7 +139,8 @@ ENTITIES: dict[str, D365Entity] = {
             "dataAreaId,InventoryLotId",
             "SalesOrderNumber LineNumber:d SalesOrderLineStatus:e ItemNumber LineDescription "
             "OrderedSalesQuantity:d SalesUnitSymbol SalesPrice:d LineAmount:d "
-            "LineDiscountPercentage:d ShippingWarehouseId CurrencyCode "
+            "LineDiscountPercentage:d LineDiscountAmount:d ShippingWarehouseId CurrencyCode "
+            "DeliveryModeCode RequestedShippingDate:day RequestedReceiptDate:day "
             "DefaultLedgerDimensionDisplayValue",
         ),
         _entity(
@@ -153,7 +156,8 @@ ENTITIES: dict[str, D365Entity] = {
             "CustomerOpenTransaction",
             "dataAreaId,InvoiceNumber",
             "CustomerAccount Voucher TransactionDate:day DueDate:day AmountCurrency:d "
-            "SettledAmount:d RemainingAmount:d CurrencyCode IsSettled:b LastSettlementDate:day",
+            "SettledAmount:d RemainingAmount:d CurrencyCode IsSettled:b LastSettlementDate:day "
+            "SalesOrderNumber DaysOverdue:i IsOverdue:b OverdueAmount:d",
             read_only=True,
         ),
         _entity(
@@ -170,6 +174,23 @@ ENTITIES: dict[str, D365Entity] = {
             "dataAreaId,ItemNumber,InventoryWarehouseId",
             "AvailableToPromiseQuantity:d ATPDate:day ATPTimeFenceDays:i",
             read_only=True,
+        ),
+        _entity(
+            "SalesPriceAgreements",
+            "SalesPriceAgreement",
+            "dataAreaId,TradeAgreementJournalNumber,LineNumber",
+            "ItemNumber CustomerAccountNumber PriceCustomerGroupCode PriceApplicableFromDate:day "
+            "PriceApplicableToDate:day FromQuantity:d ToQuantity:d Price:d PriceCurrencyCode "
+            "QuantityUnitSymbol WillSearchContinue:b",
+        ),
+        _entity(
+            "SalesLineDiscountAgreements",
+            "SalesLineDiscountAgreement",
+            "dataAreaId,TradeAgreementJournalNumber,LineNumber",
+            "ItemNumber CustomerAccountNumber LineDiscountCustomerGroupCode "
+            "DiscountApplicableFromDate:day DiscountApplicableToDate:day FromQuantity:d "
+            "ToQuantity:d DiscountPercentage1:d DiscountPercentage2:d DiscountCurrencyCode "
+            "WillSearchContinue:b",
         ),
         _entity(
             "CustomerPaymentJournalHeaders",

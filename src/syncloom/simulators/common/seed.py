@@ -37,6 +37,14 @@ LEGAL_ENTITIES = {
 DEPARTMENTS = {"SALES": "Sales", "SVC": "Services", "OPS": "Operations"}
 COST_CENTERS = {"CC100": "North", "CC200": "South"}
 BUSINESS_UNITS = {"BU-US": "usmf", "BU-EU": "demf"}
+# Business units as a CRM keeps them: name -> (legal entity, customer group, payment terms).
+CRM_BUSINESS_UNITS = {
+    "Contoso USA": ("usmf", "10", "Net30"),
+    "Contoso USA Retail": ("usmf", "20", "Net10"),
+    "Contoso Germany": ("demf", "20", "Net30"),
+}
+# Customer price groups of the ERP's trade agreements, by customer group.
+PRICE_GROUPS = {"10": "WHOLESALE", "20": "RETAIL", "30": "INTERCO"}
 # Projects: id -> (name, legal entity). Intacct keeps them as PROJECT, Creatio as a lookup.
 PROJECTS = {
     "PRJ-100": ("ERP rollout", "usmf"),

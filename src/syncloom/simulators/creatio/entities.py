@@ -133,6 +133,9 @@ ENTITIES: dict[str, Entity] = {
         _entity("AccountType", *LOOKUP_BASE),
         _entity("OrderStatus", *LOOKUP_BASE, K("Position", "int"), K("FinalStatus", "bool")),
         _entity("InvoicePaymentStatus", *LOOKUP_BASE),
+        # A customer's package: business units owning accounts, delivery options on orders.
+        _entity("UsrBusinessUnit", *LOOKUP_BASE, S("UsrCode")),
+        _entity("UsrDeliveryOption", *LOOKUP_BASE),
         _entity("FileType", *LOOKUP_BASE),
         *(_entity(name, *ERP_LOOKUP) for name in DIMENSION_LOOKUPS),
         _entity(
@@ -179,6 +182,10 @@ ENTITIES: dict[str, Entity] = {
             S("UsrCustomerGroup"),
             L("UsrCurrency", "Currency"),
             K("UsrCreditLimit", "decimal"),
+            L("UsrBusinessUnit", "UsrBusinessUnit"),
+            K("UsrOpenBalance", "decimal"),
+            K("UsrOverdueBalance", "decimal"),
+            K("UsrOverdue", "bool"),
             S("UsrCustomerTier", max_length=20),
         ),
         _entity(
@@ -221,6 +228,7 @@ ENTITIES: dict[str, Entity] = {
             S("UsrErpItemId"),
             K("UsrAvailableQty", "decimal", scale=3),
             K("UsrAvailabilityUpdatedOn", "datetime"),
+            K("UsrAvailableToPromiseQty", "decimal", scale=3),
         ),
         _entity(
             "Opportunity",
@@ -249,6 +257,8 @@ ENTITIES: dict[str, Entity] = {
             K("Price", "decimal"),
             K("Amount", "decimal"),
             S("Comment"),
+            K("UsrDiscountPercent", "decimal"),
+            K("UsrDeliveryDate", "date"),
         ),
         _entity(
             "Order",
@@ -273,6 +283,11 @@ ENTITIES: dict[str, Entity] = {
             S("Notes"),
             S("UsrErpOrderNumber"),
             S("UsrLegalEntity"),
+            S("UsrOrderType"),
+            L("UsrDeliveryOption", "UsrDeliveryOption"),
+            S("UsrInvoiceStatus"),
+            K("UsrInvoiceDueDate", "date"),
+            K("UsrAmountDue", "decimal"),
             *_DIMENSIONS,
         ),
         _entity("OrderProduct", L("Order", "Order", required=True), *_LINE),

@@ -14,6 +14,7 @@ from typing import Any
 
 from syncloom.simulators.common.seed import (
     COUNTRIES,
+    CRM_BUSINESS_UNITS,
     CURRENCIES,
     DEPARTMENTS,
     LEGAL_ENTITIES,
@@ -32,7 +33,10 @@ FILE_TYPE = "529bc2f8-0ee0-df11-971b-001d60e938c6"
 ACCOUNT_TYPES = {CUSTOMER_TYPE: "Customer", "Partner": "Partner", "Supplier": "Supplier"}
 STAGES = ("Qualification", "Presentation", "Proposal", "Negotiation", "Closed won", "Closed lost")
 ORDER_STATUSES = ("1. Draft", "2. Confirmation", "3. In progress", "4. Completed", "5. Canceled")
-PAYMENT_STATUSES = ("Planned", "Partially paid", "Paid", "Canceled")
+PAYMENT_STATUSES = ("Planned", "Partially paid", "Paid", "Canceled", "Overdue")
+DELIVERY_OPTIONS = ("Standard ground", "Express air", "Parcel")
+# The business unit seeded accounts belong to, by their legal entity.
+_BUSINESS_UNIT = {"usmf": "Contoso USA", "demf": "Contoso Germany"}
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "C$"}
 
 
@@ -139,6 +143,10 @@ class Seeder:
         self.put("FileType", FILE_TYPE, Name="File")
         for name in PAYMENT_STATUSES:
             self.put("InvoicePaymentStatus", seed_id("InvoicePaymentStatus", name), Name=name)
+        for name, (entity, _, _) in CRM_BUSINESS_UNITS.items():
+            self.put("UsrBusinessUnit", seed_id("UsrBusinessUnit", name), Name=name, UsrCode=entity)
+        for name in DELIVERY_OPTIONS:
+            self.put("UsrDeliveryOption", seed_id("UsrDeliveryOption", name), Name=name)
         self._dimensions()
 
     def _dimensions(self) -> None:
@@ -174,6 +182,7 @@ class Seeder:
             UsrCustomerGroup=company.customer_group,
             UsrCurrencyId=seed_id("Currency", company.currency),
             UsrCreditLimit=float(company.credit_limit),
+            UsrBusinessUnitId=seed_id("UsrBusinessUnit", _BUSINESS_UNIT[company.legal_entity]),
             UsrCustomerTier=company.tier,
         )
 

@@ -7,6 +7,7 @@ changes the rows a real posting changes and raises the matching business event.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,19 +65,23 @@ class Actions:
         amount = amount or Decimal(str(order["OrderTotalAmount"]))
         self.invoices += 1
         invoice_number = str(body.get("InvoiceNumber") or f"INV{self.invoices:06d}")
-        now = format_instant(self.writer.clock.now())
+        moment = self.writer.clock.now()
+        now = format_instant(moment)
         customer = order["InvoiceCustomerAccountNumber"] or order["OrderingCustomerAccountNumber"]
+        terms = order["PaymentTermsName"] or self._customer_terms(company, customer)
+        due = format_instant(moment + timedelta(days=self._term_days(company, terms)))
         invoice = blank(SETS["SalesInvoiceHeadersV2"])
         invoice.update(dataAreaId=company, InvoiceNumber=invoice_number, InvoiceDate=now,
                        SalesOrderNumber=number, InvoiceCustomerAccountNumber=customer,
                        CurrencyCode=order["CurrencyCode"], TotalInvoiceAmount=float(amount),
-                       PaymentTermsName=order["PaymentTermsName"],
+                       PaymentTermsName=terms,
                        CustomersOrderReference=order["CustomersOrderReference"],
                        LedgerVoucher=f"ARI{self.invoices:06d}")  # fmt: skip
         self.writer.save(SETS["SalesInvoiceHeadersV2"], invoice)
         open_tx = blank(SETS["CustomerOpenTransactions"])
         open_tx.update(dataAreaId=company, InvoiceNumber=invoice_number, CustomerAccount=customer,
-                       Voucher=invoice["LedgerVoucher"], TransactionDate=now, DueDate=now,
+                       Voucher=invoice["LedgerVoucher"], TransactionDate=now, DueDate=due,
+                       SalesOrderNumber=number,
                        AmountCurrency=float(amount), RemainingAmount=float(amount),
                        CurrencyCode=order["CurrencyCode"], IsSettled="No")  # fmt: skip
         self.writer.save(SETS["CustomerOpenTransactions"], open_tx)
@@ -88,6 +93,17 @@ class Actions:
             "InvoiceAmount": float(amount), "CustomerAccount": customer,
             "CurrencyCode": order["CurrencyCode"], "InvoiceDate": now,
         })  # fmt: skip
+
+    def _customer_terms(self, company: str, customer: str) -> str:
+        row = self.store.get("CustomersV3", store_key(SETS["CustomersV3"],
+                             {"dataAreaId": company, "CustomerAccount": customer}))  # fmt: skip
+        return str(row["PaymentTerms"]) if row else ""
+
+    def _term_days(self, company: str, terms: str) -> int:
+        """The due date's distance from the invoice date: the terms' days (none: due now)."""
+        key = store_key(SETS["PaymentTerms"], {"dataAreaId": company, "Name": terms})
+        row = self.store.get("PaymentTerms", key) if terms else None
+        return int(row["NumberOfDays"]) if row else 0
 
     def post_payment(self, body: dict[str, Any]) -> dict[str, Any]:
         tx = self._row("CustomerOpenTransactions", dataAreaId=body.get("dataAreaId"),

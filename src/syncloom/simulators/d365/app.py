@@ -26,6 +26,7 @@ from syncloom.simulators.common.store import SimStore
 from syncloom.simulators.d365 import edm, seeding
 from syncloom.simulators.d365 import events as ev
 from syncloom.simulators.d365.actions import ActionError, Actions
+from syncloom.simulators.d365.aging import ager
 from syncloom.simulators.d365.auth import AppUser, Caller, TokenService, form_of
 from syncloom.simulators.d365.entities import SETS, EntitySet
 from syncloom.simulators.d365.reads import MAX_PAGE, Reader
@@ -71,7 +72,7 @@ class D365Simulator(Simulator):
         self.events = ev.BusinessEvents(self.clock, seed)
         self.throttle = Throttle(self.clock)
         self.writer = Writer(self.store, self.clock, self._changed)
-        self.reader = Reader(self.store, page_size)
+        self.reader = Reader(self.store, page_size, refresh=ager(self.clock.now))
         self.service = ODataService(self.reader, self.writer, self._gate, self.events.hold)
         self.actions = Actions(self.store, self.writer, self.events)
         if self.store.is_empty():

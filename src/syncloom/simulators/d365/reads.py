@@ -48,9 +48,16 @@ def not_found(request: ODataRequest) -> ODataResponse:
 class Reader:
     """Answers GET requests on entity sets."""
 
-    def __init__(self, store: SimStore, page_size: int = MAX_PAGE) -> None:
+    def __init__(
+        self,
+        store: SimStore,
+        page_size: int = MAX_PAGE,
+        refresh: Callable[[EntitySet, Row], None] | None = None,
+    ) -> None:
         self.store = store
         self.page_size = page_size
+        # Columns F&O computes when read (an open transaction's age), stamped before serving.
+        self.refresh = refresh or (lambda entity, row: None)
 
     def collection(
         self, entity: EntitySet, request: ODataRequest, count_only: bool
@@ -83,6 +90,7 @@ class Reader:
         row = find(self.store, entity, key_text, request)
         if row is None:
             return not_found(request)
+        self.refresh(entity, row)
         params = request.params
         if tail:
             return self._tail(entity, row, tail, request)
@@ -109,6 +117,8 @@ class Reader:
         self, entity: EntitySet, request: ODataRequest, params: dict[str, str]
     ) -> list[Row]:
         rows = [r for r in self.store.rows(entity.name) if visible(entity, r, request)]
+        for row in rows:
+            self.refresh(entity, row)
         if params.get("$filter"):
             predicate = queries.parse_filter(params["$filter"], entity.names)
             rows = [r for r in rows if predicate(r)]

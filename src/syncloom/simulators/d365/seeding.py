@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 
 from syncloom.simulators.common import seed as world
 from syncloom.simulators.common.seed import SeedWorld
@@ -84,8 +85,27 @@ def world_rows(seed: int, records: int, now: datetime) -> Iterator[tuple[str, Ro
                    LastName=person.last_name, PrimaryEmailAddress=person.email,
                    PrimaryPhoneNumber=person.phone, EmploymentJobTitle=person.job_title,
                    LastEditDateTime=stamp)  # fmt: skip
-    for product in source.products(records):
+    products = source.products(records)
+    for product in products:
         yield from _product(product, stamp)
+    if len(products) > 1:
+        yield from trade_agreements(products[1], stamp)
+
+
+def trade_agreements(product: world.Product, stamp: str) -> Iterator[tuple[str, Row]]:
+    """Wholesale customers of usmf pay 90 % of the list price, with 5 % off from 10 units."""
+    price = float((product.price * Decimal("0.9")).quantize(Decimal("0.01")))
+    yield _row("SalesPriceAgreements", dataAreaId="usmf", TradeAgreementJournalNumber="TAJ-0001",
+               LineNumber=1, ItemNumber=product.number, PriceCustomerGroupCode="WHOLESALE",
+               PriceApplicableFromDate="2025-01-01T00:00:00Z", Price=price,
+               PriceCurrencyCode="USD", QuantityUnitSymbol=product.unit,
+               ModifiedDateTime1=stamp)  # fmt: skip
+    yield _row("SalesLineDiscountAgreements", dataAreaId="usmf",
+               TradeAgreementJournalNumber="TAJ-0001", LineNumber=2,
+               ItemNumber=product.number, LineDiscountCustomerGroupCode="WHOLESALE",
+               DiscountApplicableFromDate="2025-01-01T00:00:00Z", FromQuantity=10,
+               DiscountPercentage1=5, DiscountCurrencyCode="USD",
+               ModifiedDateTime1=stamp)  # fmt: skip
 
 
 def _customer(company: world.Company, stamp: str) -> tuple[str, Row]:
@@ -112,6 +132,8 @@ def _customer(company: world.Company, stamp: str) -> tuple[str, Row]:
         CreditLimit=int(company.credit_limit),
         LanguageId="en-us",
         DefaultDimensionDisplayValue=f"{bu}-SALES-",
+        DiscountPriceGroupId=world.PRICE_GROUPS[company.customer_group],
+        LineDiscountCode=world.PRICE_GROUPS[company.customer_group],
         ModifiedDateTime1=stamp,
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 from syncloom.simulators.common.app import SimClock
 from syncloom.simulators.common.store import SimStore
 from syncloom.simulators.d365.entities import EMPTY_DATE, NAMESPACE, SETS, EntitySet
+from syncloom.simulators.d365.pricing import price_line
 from syncloom.simulators.d365.reads import find, not_found
 from syncloom.simulators.d365.rows import (
     BadValue,
@@ -75,6 +76,7 @@ class Writer:
             company = row["dataAreaId"] or request.caller.user.default_company
             row["dataAreaId"] = str(company).lower()
         self._number(entity, row)
+        price_line(entity, row)
         failure = self._validate(entity, row, creating=True)
         if failure:
             return failure
