@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncloom.engine.clock import Clock, SystemClock
 from syncloom.notify.email import SmtpRelay
 from syncloom.portal.control import DetachedEngine, EngineControl
+from syncloom.portal.schemas import ConnectionSchemas
 from syncloom.portal.signing import CookieSigner, derive_key
 from syncloom.portal.throttle import LoginThrottle
 from syncloom.vault import Vault
@@ -31,6 +32,8 @@ class PortalDeps:
         secure_cookies: always mark cookies ``Secure`` (they are anyway under TLS).
         login_limit: failed sign-ins allowed per account in 15 minutes; one client address
             gets four times as many, so a shared proxy does not lock everyone out at once.
+        schemas: the entities and fields of each Connection, read from its system and kept
+            a while (``None``: built over this vault with the real connectors).
     """
 
     sessions: sessionmaker[Session]
@@ -41,11 +44,14 @@ class PortalDeps:
     session_ttl: timedelta = timedelta(hours=12)
     secure_cookies: bool = False
     login_limit: int = 5
+    schemas: ConnectionSchemas | None = None
     signer: CookieSigner = field(init=False, repr=False)
     throttle: LoginThrottle = field(init=False, repr=False)
     address_throttle: LoginThrottle = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.schemas is None:
+            self.schemas = ConnectionSchemas(self.vault, clock=self.clock)
         secret = self.vault.keyring.current.secret
         self.signer = CookieSigner(derive_key(secret, "cookies"))
         self.throttle = LoginThrottle(self.clock, limit=self.login_limit)

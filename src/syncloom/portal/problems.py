@@ -23,6 +23,7 @@ __all__ = [
     "Invalid",
     "Missing",
     "NotSignedIn",
+    "Unavailable",
     "install_handlers",
     "problems_of",
 ]
@@ -38,6 +39,10 @@ class Forbidden(Exception):  # noqa: N818
 
 class Missing(Exception):  # noqa: N818
     """No such thing in the user's tenant (another tenant's ids look exactly like this)."""
+
+
+class Unavailable(Exception):  # noqa: N818
+    """A system the portal had to ask did not answer (or refused); the message says which."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Missing)
     async def missing(request: Request, exc: Missing) -> Response:
         return _answer(request, 404, str(exc) or "not found")
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Response:
+        return _answer(request, 502, str(exc))
 
     @app.exception_handler(Invalid)
     async def invalid(request: Request, exc: Invalid) -> Response:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
 from syncloom.portal.auth import Admin, Operator, Viewer, deps_of
@@ -17,6 +19,7 @@ from syncloom.portal.connections import (
 )
 from syncloom.portal.params import RowId
 from syncloom.portal.probes import probe_connection
+from syncloom.portal.schemas import EntityFields, EntityList, schemas_of
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -65,3 +68,31 @@ def test_connection(request: Request, me: Operator, connection_id: RowId) -> Pro
     """Sign in to the system and make one cheap call."""
     ok, message = probe_connection(deps_of(request), me, connection_id)
     return ProbeResult(ok=ok, message=message)
+
+
+EntityName = Annotated[str, Path(min_length=1, max_length=200)]
+Refresh = Annotated[bool, Query(description="ask the system again instead of the kept answer")]
+
+
+@router.get("/{connection_id}/entities")
+def entities(
+    request: Request, me: Admin, connection_id: RowId, refresh: Refresh = False
+) -> EntityList:
+    """The entities of the connection's system a field map can name (kept for an hour)."""
+    deps = deps_of(request)
+    with deps.sessions() as session:
+        row = find_connection(session, me.tenant_id, connection_id)
+        session.expunge(row)
+    return schemas_of(deps).entities(row, refresh=refresh)
+
+
+@router.get("/{connection_id}/entities/{entity}/fields")
+def entity_fields(
+    request: Request, me: Admin, connection_id: RowId, entity: EntityName, refresh: Refresh = False
+) -> EntityFields:
+    """One entity's fields as the system lists them: standard and custom, with their rules."""
+    deps = deps_of(request)
+    with deps.sessions() as session:
+        row = find_connection(session, me.tenant_id, connection_id)
+        session.expunge(row)
+    return schemas_of(deps).fields(row, entity, refresh=refresh)

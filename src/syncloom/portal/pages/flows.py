@@ -9,18 +9,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from syncloom.engine.flows import ConflictRule, DeleteRule, FieldDirection, FlowDirection
+from syncloom.engine.flows import ConflictRule, DeleteRule, FieldDirection, Flow, FlowDirection
 from syncloom.errors import ConfigError
 from syncloom.portal import actions
 from syncloom.portal import flows as flow_edits
 from syncloom.portal.auth import Admin, Operator, Principal, Viewer, deps_of
 from syncloom.portal.flows import FieldRow, FlowSettings, FlowSummary, Preview
 from syncloom.portal.forms import parse
-from syncloom.portal.problems import FieldProblem, Invalid
+from syncloom.portal.problems import FieldProblem, Invalid, Missing, Unavailable
 from syncloom.portal.rendering import redirect, render
 from syncloom.portal.reports import lay_out
+from syncloom.portal.schemas import EntityFields, schemas_of
+from syncloom.store.models import Connection, RoleName
 
 router = APIRouter(include_in_schema=False)
 BLANK_ROWS = 2
@@ -36,12 +40,50 @@ def flows_page(request: Request, me: Viewer) -> Response:
     return render(request, "flows.html", me, flows=rows)
 
 
+def _schema_rows(session: Session, tenant_id: int, flow: Flow) -> list[Connection | None]:
+    """The Connection rows of the flow's source and target, detached for use after the session."""
+    rows: list[Connection | None] = []
+    for side in (flow.source, flow.target):
+        row = session.scalar(
+            select(Connection).where(
+                Connection.tenant_id == tenant_id, Connection.name == side.connection
+            )
+        )
+        if row is not None:
+            session.expunge(row)
+        rows.append(row)
+    return rows
+
+
+def _pickers(
+    request: Request, flow: Flow, rows: list[Connection | None], refresh: bool = False
+) -> tuple[dict[str, EntityFields], list[str]]:
+    """Fields of the flow's source and target as their systems list them, and what failed."""
+    found: dict[str, EntityFields] = {}
+    problems: list[str] = []
+    for label, side, row in zip(
+        ("source", "target"), (flow.source, flow.target), rows, strict=True
+    ):
+        if row is None:
+            continue
+        try:
+            found[label] = schemas_of(deps_of(request)).fields(row, side.entity, refresh=refresh)
+        except (Unavailable, Missing, ConfigError) as exc:
+            problems.append(f"Fields of {side.connection}:{side.entity} could not be read: {exc}")
+    return found, problems
+
+
 def _page(request: Request, me: Principal, name: str, **extra: Any) -> HTMLResponse:
     with deps_of(request).sessions() as session:
         document = flow_edits.current_document(session, me.tenant_id)
         enabled = flow_edits.states(session, me.tenant_id).get(name, True)
         flow = flow_edits.find_flow(document, name)
         unknown = flow_edits.unknown_connections(session, me.tenant_id, flow)
+        sides = _schema_rows(session, me.tenant_id, flow)
+    # Only those who may save a field map are offered the systems' field lists.
+    schemas, schema_problems = (
+        ({}, []) if not me.can(RoleName.ADMIN) else _pickers(request, flow, sides)
+    )
     rows = extra.pop("rows", None)
     if rows is None:
         rows = [e.model_dump(include=set(FieldRow.model_fields)) for e in flow.fields]
@@ -56,6 +98,8 @@ def _page(request: Request, me: Principal, name: str, **extra: Any) -> HTMLRespo
         "field_directions": ["", *[str(d) for d in FieldDirection]],
         "conflicts": [str(c) for c in ConflictRule],
         "deletes": [str(d) for d in DeleteRule],
+        "schemas": schemas,
+        "schema_problems": schema_problems,
         **extra,
     }
     status = 422 if context["errors"] else 200
@@ -169,6 +213,18 @@ async def preview(request: Request, me: Viewer, name: str) -> Response:
         document = flow_edits.current_document(session, me.tenant_id)
     result: Preview = flow_edits.preview(document, name, record, parsed)
     return _page(request, me, name, rows=rows, sample=sample, preview=result)
+
+
+@router.post("/flows/{name}/fields/refresh")
+def refresh_fields(request: Request, me: Admin, name: str) -> Response:
+    """Read the source's and target's field lists from their systems again."""
+    with deps_of(request).sessions() as session:
+        flow = flow_edits.find_flow(flow_edits.current_document(session, me.tenant_id), name)
+        sides = _schema_rows(session, me.tenant_id, flow)
+    _, problems = _pickers(request, flow, sides, refresh=True)
+    if problems:
+        return redirect(request, f"/flows/{name}", " ".join(problems), "error")
+    return redirect(request, f"/flows/{name}", "Field lists read again from the systems.")
 
 
 @router.post("/flows/{name}/switch")
