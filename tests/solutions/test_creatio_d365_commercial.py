@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from syncloom.connectors.base import RecordKey
+from syncloom.engine.bulk import BulkLoad
 from syncloom.engine.flows import dump_flows, load_flows
+from syncloom.errors import ConfigError
 from syncloom.simulators.creatio.seeding import CUSTOMER_TYPE, seed_id
 from syncloom.solutions import load_solution
 from tests.solutions.world import world
@@ -401,3 +403,15 @@ def test_availability_is_summed_over_every_warehouse_of_the_legal_entity(tmp_pat
         assert w.sync("on_hand_products", main).action == "updated"
         product = w.get(CRM, "Product", seed_id("Product", "P00003")).values
         assert product["UsrAvailableQty"] == Decimal(105)
+
+
+# -- bulk loads run the same lookups; grouped flows are polled, not bulk-loaded ---------------
+def test_bulk_load_writes_city_names_and_refuses_a_grouped_flow(tmp_path):
+    with world(tmp_path, load_solution("creatio_d365"), ERP) as w:
+        city = w.run(w.crm.create("City", {"Name": "Ogdenville"}, str(uuid.uuid4())))
+        account = _account(w, UsrLegalEntity="usmf", CityId=city.key.id)
+        w.run(BulkLoad.for_flow(w.inst, "accounts_customers").run())
+        (customer,) = w.search(ERP, "CustomersV3", OrganizationName=account.values["Name"])
+        assert customer.values["AddressCity"] == "Ogdenville"
+        with pytest.raises(ConfigError, match="groups"):
+            w.run(BulkLoad.for_flow(w.inst, "on_hand_products").run())

@@ -42,11 +42,12 @@ from syncloom.engine.bulk_writer import PageWriter
 from syncloom.engine.clock import Clock
 from syncloom.engine.flows import Flow
 from syncloom.engine.installation import Installation
+from syncloom.engine.lookups import LookupRunner, uses_lookups
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import Matcher
 from syncloom.engine.record_job import FlowSide
 from syncloom.engine.watermarks import Watermark, WatermarkStore
-from syncloom.errors import ConfigError
+from syncloom.errors import ConfigError, MappingError
 from syncloom.store.models import Run, RunKind, RunStatus
 
 __all__ = ["BulkLoad", "BulkProgress", "PageOutcome"]
@@ -99,8 +100,10 @@ class BulkLoad:
         lease_ttl: timedelta = timedelta(minutes=10),
         refresh_linked: bool = False,
         poll_overlap: timedelta = timedelta(minutes=2),
+        lookups: LookupRunner | None = None,
     ) -> None:
         self.flow = flow
+        self.lookups = lookups
         self.source = source
         self.target = target
         self.mapper = mapper
@@ -135,6 +138,7 @@ class BulkLoad:
             tenant_id=inst.tenant_id,
             clock=inst.clock,
             matcher=job.matcher,
+            lookups=job.lookups,
             **options,
         )
 
@@ -203,7 +207,7 @@ class BulkLoad:
             mark = Watermark(mark.value_utc)
         self._marks[run_id] = mark
         binder = self._binder(run_id)
-        planned = binder.claim(self.plan(records, snapshot, binder))
+        planned = binder.claim(self.plan(records, snapshot, binder, await self.look_up(records)))
         writes = await self.writer.write(planned)
         settler = PageSettler(
             tenant_id=self.tenant_id,
@@ -230,12 +234,42 @@ class BulkLoad:
 
     async def prepare(self) -> TargetSnapshot:
         """Prefetch the target once per run (and once per process when resumed)."""
+        if self.flow.aggregate is not None:
+            raise ConfigError(
+                f"flow {self.flow.name!r} reads its source as groups; a bulk load reads records "
+                "one by one, so it cannot load it: poll the flow instead"
+            )
         if self.snapshot is None:
             self.snapshot = await prefetch(self.target, self.matcher)
         return self.snapshot
 
+    async def look_up(self, records: Sequence[Record]) -> dict[str, dict[str, object]]:
+        """Runs before planning a page: each record's looked-up fields, by source key."""
+        if self.lookups is None or not uses_lookups(self.flow):
+            return {}
+        out = {}
+        for record in records:
+            try:
+                mapped = {
+                    **self.mapper.map(record.values),
+                    **self.mapper.map(record.values, for_create=True),
+                }
+                routing = self.flow.routing
+                route = routing.route_values(record.values) if routing else None
+                legal_entity = route.legal_entity if route else None
+                out[str(record.key)] = await self.lookups.overlay(
+                    self.flow, record.values, mapped, legal_entity
+                )
+            except MappingError:
+                continue  # planning maps the record again and reports the failure
+        return out
+
     def plan(
-        self, records: Sequence[Record], snapshot: TargetSnapshot, binder: PageBinder
+        self,
+        records: Sequence[Record],
+        snapshot: TargetSnapshot,
+        binder: PageBinder,
+        looked_up: Mapping[str, Mapping[str, object]] | None = None,
     ) -> list[Planned]:
         """Plan a page: links read in one query, twins taken by other records sent to review."""
         planner = PagePlanner(
@@ -245,6 +279,7 @@ class BulkLoad:
             mapper=self.mapper,
             snapshot=snapshot,
             refresh_linked=self.refresh_linked,
+            looked_up=looked_up,
         )
         planned = planner.plan(records, binder.links([str(r.key) for r in records]))
         fresh = [p.target_key for p in planned if p.matched and p.link_id is None and p.target_key]
@@ -276,7 +311,8 @@ class BulkLoad:
                 page = await self.source.connector.read_changes(
                     self.source.entity, since, cursor, self.page_size
                 )
-            report.add(self.plan(page.records, snapshot, binder))
+            looked_up = await self.look_up(page.records)
+            report.add(self.plan(page.records, snapshot, binder, looked_up))
             report.pages += 1
             cursor = page.cursor
             if cursor is None:

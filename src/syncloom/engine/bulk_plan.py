@@ -110,6 +110,7 @@ class PagePlanner:
         mapper: FieldMapMapper,
         snapshot: TargetSnapshot,
         refresh_linked: bool = False,
+        looked_up: Mapping[str, Mapping[str, object]] | None = None,
     ) -> None:
         self.flow = flow
         self.source = source
@@ -117,6 +118,13 @@ class PagePlanner:
         self.mapper = mapper
         self.snapshot = snapshot
         self.refresh_linked = refresh_linked
+        # Per source key: the values the flow's lookups and rules gave (read before planning).
+        self.looked_up = looked_up or {}
+
+    def _mapped(self, source: Record, *, for_create: bool = False) -> dict[str, object]:
+        mapped = self.mapper.map(source.values, for_create=for_create)
+        extra = self.looked_up.get(str(source.key), {})
+        return {**mapped, **{name: v for name, v in extra.items() if name in mapped}}
 
     def plan(self, records: Sequence[Record], links: Mapping[str, LinkRow]) -> list[Planned]:
         """Plan every record of a page; ``links`` holds the page's links by source key."""
@@ -180,7 +188,7 @@ class PagePlanner:
         matched: bool,
         link_id: int | None,
     ) -> Planned:
-        view = self.mapper.map(source.values)
+        view = self._mapped(source)
         reverse: Values = {}
         if self.flow.direction is FlowDirection.BOTH:
             reverse = self.mapper.map(twin.values, direction=FieldDirection.TO_SOURCE)
@@ -204,7 +212,7 @@ class PagePlanner:
         return Planned(action, source, to_target=plan.to_target, to_source=plan.to_source, **common)
 
     def _plan_create(self, source: Record, reserved: str | None, link_id: int | None) -> Planned:
-        payload = self.mapper.map(source.values, for_create=True)
+        payload = self._mapped(source, for_create=True)
         legal_entity = self.legal_entity(source)
         if reserved is None:
             ident = render_key(
@@ -219,7 +227,7 @@ class PagePlanner:
             source,
             target_key=reserved,
             to_target=dict(payload),
-            base=jsonable(self.mapper.map(source.values)),
+            base=jsonable(self._mapped(source)),
             diff={"created": jsonable(payload)},
             legal_entity=legal_entity,
             link_id=link_id,

@@ -118,7 +118,25 @@ class _FlowChecker:
             found.extend(self._check_field(entry, f"{self.path}.fields[{index}]"))
         found.extend(self._check_duplicate_targets())
         found.extend(self._check_lines())
+        found.extend(self._check_grouping())
+        found.extend(self._check_lookups())
         return found
+
+    def _check_grouping(self) -> Iterator[Problem]:
+        if self.flow.aggregate is not None and self.flow.direction.value != "one_way":
+            message = "a grouped source is read as totals and cannot be written: use one_way"
+            yield Problem(f"{self.path}.aggregate", message)
+        if not self.flow.create_missing and not self.flow.match.tiers:
+            message = "create_missing: false needs match tiers, or no record is ever linked"
+            yield Problem(f"{self.path}.create_missing", message)
+
+    def _check_lookups(self) -> Iterator[Problem]:
+        # Lookups and rules run on the way to the target, over what the record maps to.
+        for index, entry in enumerate(self.flow.fields):
+            uses = entry.lookup is not None or bool(entry.rules)
+            if uses and self.flow.field_direction(entry).value != "to_target":
+                message = "a field with a lookup or rules travels to the target only"
+                yield Problem(f"{self.path}.fields[{index}].direction", message)
 
     def _compile(self, text: str, path: str, names: Collection[str] | None) -> Iterator[Problem]:
         try:

@@ -28,6 +28,7 @@ from syncloom.engine.flows import (
     ContextValue,
     FieldLookup,
     FieldMap,
+    Flow,
     LookupChoice,
     LookupFallback,
     LookupRange,
@@ -35,7 +36,7 @@ from syncloom.engine.flows import (
 )
 from syncloom.errors import MappingError
 
-__all__ = ["TODAY", "LookupRunner", "Search", "decide"]
+__all__ = ["TODAY", "LookupRunner", "Search", "decide", "uses_lookups"]
 
 TODAY = "today"
 """The context name of the current date, for validity ranges."""
@@ -57,6 +58,21 @@ class LookupRunner:
         for layer in layers:
             context.update(layer)
         return context
+
+    async def overlay(
+        self, flow: Flow, values: Values, mapped: Values, legal_entity: str | None
+    ) -> dict[str, object]:
+        """What ``flow``'s lookups and rules set on one record's mapped fields.
+
+        For callers that map many records before writing any (a bulk load's page): only the
+        fields with a lookup or rules, computed in the record's context.
+        """
+        if not uses_lookups(flow):
+            return {}
+        scope = self.base_context(values, {"legal_entity": legal_entity}, mapped)
+        applied = await self.apply(flow.fields, mapped, await self.context(flow.context, scope))
+        names = {entry.target for entry in flow.fields if entry.lookup is not None or entry.rules}
+        return {name: value for name, value in applied.items() if name in names}
 
     async def context(
         self, specs: Sequence[ContextValue], context: Mapping[str, object]
@@ -115,6 +131,11 @@ class LookupRunner:
             if inside:
                 return inside
         return []
+
+
+def uses_lookups(flow: Flow) -> bool:
+    """True when a flow's fields need lookups or rules after mapping."""
+    return any(entry.lookup is not None or entry.rules for entry in flow.fields)
 
 
 def decide(rules: Sequence[Rule], context: Mapping[str, object], mapped: object) -> object:
