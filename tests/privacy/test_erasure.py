@@ -151,3 +151,22 @@ def test_privacy_commands_erase_and_purge(store, tmp_path):
     with store.sessions() as session:
         actions = [e.action for e in AuditLog(session).entries(store.tenant_id)]
     assert actions == ["privacy.purge", "privacy.erase"]
+
+
+def test_erase_by_email_finds_the_person_in_a_sealed_error_text(store):
+    t = store.tenant_id
+    carol = "creatio:Contact:c3"
+    log = RecordLog(store.sessions, t, store.vault)
+    with store.sessions.begin() as session:
+        log.add(
+            session, flow="contacts", record_key=carol, action="failed",
+            error="ValidationError: EMAIL1 carol@example.com is taken",
+        )  # fmt: skip
+    with store.sessions() as session:
+        (row,) = session.query(RecordLogEntry).filter_by(tenant_id=t).all()
+        assert "carol" not in str(row.error), "the error text is sealed at rest"
+
+    report = erase(store.sessions, t, store.vault, email="carol@example.com")
+
+    assert report.record_keys == (carol,)
+    assert _rows(store, t)["log"] == set()

@@ -129,3 +129,38 @@ def test_rows_written_before_sealing_stay_readable(tmp_path):
         "a": 1
     }
     assert RecordLog(sessions, tenant, vault).history("f", "k")[0].diff == {"b": 2}
+
+
+def test_record_log_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path):
+    from sqlalchemy import select
+
+    from syncloom.portal.history import LogEntryView
+    from syncloom.store import make_engine, session_factory, upgrade
+    from syncloom.store.accounts import Accounts
+    from syncloom.store.models import RecordLogEntry
+
+    url = f"sqlite:///{tmp_path / 'syncloom.db'}"
+    upgrade(url)
+    sessions = session_factory(make_engine(url))
+    with sessions.begin() as session:
+        tenant = Accounts(session).create_tenant("acme", "Acme").id
+    vault = _vault()
+    # Vendors echo the refused values in their error text.
+    error = f"ValidationError: the name {SECRET} is already used by ada@example.com"
+    with sessions.begin() as session:
+        RecordLog(sessions, tenant, vault).add(
+            session, flow="f", record_key="k", action="failed", error=error
+        )
+        RecordLog(sessions, tenant, vault).add(session, flow="f", record_key="k", action="ok")
+    stored = _stored_bytes(tmp_path)
+    assert SECRET.encode() not in stored
+    assert b"ada@example.com" not in stored
+    (ok, failed) = RecordLog(sessions, tenant, vault).history("f", "k")
+    assert (failed.error, ok.error) == (error, None)
+    with sessions() as session:
+        row = session.scalars(select(RecordLogEntry).where(RecordLogEntry.action == "failed")).one()
+        assert row.error is not None
+        assert row.error.startswith("sealed:")
+        assert LogEntryView.of(row, vault).error == error  # what the portal shows
+        with pytest.raises(VaultError):
+            LogEntryView.of(row, _vault())

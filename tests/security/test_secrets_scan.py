@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from syncloom.engine.privacy import is_sealed
 from syncloom.errors import VaultError
 from syncloom.store import make_engine, session_factory
-from syncloom.store.models import Connection
+from syncloom.store.models import Connection, RecordLogEntry
 from syncloom.vault import Vault, open_credentials, read_keyring_file
 from syncloom.vault.keys import Keyring, MasterKey
 from tests.chaos.judge import REPORTS, write_reports
@@ -101,10 +102,23 @@ def test_no_secret_reaches_a_log_the_database_a_report_or_the_output(tmp_path, c
     assert blobs[str(world.log_file)].count(b"\n") > 10, "the worker logged next to nothing"
     needles = set(creds.all()) | harvest.found
     assert _leaks(blobs, needles) == []
+    _assert_history_is_sealed(world)
     # The scanner itself can fail: a planted secret and a planted token are both caught.
     ticket = sorted(harvest.found)[0]
     planted = {"planted": f"login ok {ticket} for eyJhbGciOiJI.eyJhdWQiOiJo.c2lnbmF0dXJl".encode()}
     assert len(_leaks(planted, needles)) == 2
+
+
+def _assert_history_is_sealed(world: ChaosWorld) -> None:
+    """Record values and vendor error text (which echoes them) are ciphertext at rest."""
+    sessions = session_factory(make_engine(world.database_url))
+    with sessions() as session:
+        entries = session.scalars(sa.select(RecordLogEntry)).all()
+    assert len(entries) > 4, "the round logged next to nothing"
+    plain_diffs = [e.id for e in entries if e.diff and not is_sealed(e.diff)]
+    assert plain_diffs == [], "record log diffs stored in plaintext"
+    plain_errors = [e.error for e in entries if e.error and not e.error.startswith("sealed:")]
+    assert plain_errors == [], "record log error text stored in plaintext"
 
 
 def test_the_database_holds_only_ciphertext_that_needs_the_master_key(tmp_path):

@@ -49,6 +49,7 @@ from syncloom.engine.record_job import FlowSide
 from syncloom.engine.watermarks import Watermark, WatermarkStore
 from syncloom.errors import ConfigError, MappingError
 from syncloom.store.models import Run, RunKind, RunStatus
+from syncloom.vault import Vault
 
 __all__ = ["BulkLoad", "BulkProgress", "PageOutcome"]
 
@@ -100,6 +101,7 @@ class BulkLoad:
         lease_ttl: timedelta = timedelta(minutes=10),
         refresh_linked: bool = False,
         poll_overlap: timedelta = timedelta(minutes=2),
+        vault: Vault | None = None,
         lookups: LookupRunner | None = None,
     ) -> None:
         self.flow = flow
@@ -113,6 +115,7 @@ class BulkLoad:
         self.refresh_linked = refresh_linked
         self.poll_overlap = poll_overlap
         self._sessions = sessions
+        self._vault = vault
         # Per run: the watermark a poll would hold after reading what the run read.
         self._marks: dict[int, Watermark] = {}
         self._clock = clock
@@ -138,6 +141,7 @@ class BulkLoad:
             tenant_id=inst.tenant_id,
             clock=inst.clock,
             matcher=job.matcher,
+            vault=inst.log.vault,
             lookups=job.lookups,
             **options,
         )
@@ -216,6 +220,7 @@ class BulkLoad:
             mapper=self.mapper,
             binder=binder,
             clock=self._clock,
+            vault=self._vault,
         )
         with self._sessions.begin() as session:
             counts = settler.settle(session, planned, writes, run_id)

@@ -24,6 +24,7 @@ from syncloom.engine.clock import Clock
 from syncloom.engine.flows import FieldDirection, Side
 from syncloom.engine.hashing import hash_values
 from syncloom.engine.mapper import FieldMapMapper
+from syncloom.engine.privacy import RECORD_LOG_DIFF, RECORD_LOG_ERROR, seal, seal_text
 from syncloom.errors import SyncError, TransientError
 from syncloom.store.models import (
     DeadLetter,
@@ -33,6 +34,7 @@ from syncloom.store.models import (
     ReviewStatus,
     WriteLedgerEntry,
 )
+from syncloom.vault import Vault
 
 __all__ = ["PageSettler"]
 
@@ -49,6 +51,7 @@ class PageSettler:
         mapper: FieldMapMapper,
         binder: PageBinder,
         clock: Clock,
+        vault: Vault | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.flow = flow
@@ -56,6 +59,7 @@ class PageSettler:
         self.mapper = mapper
         self.binder = binder
         self._clock = clock
+        self._vault = vault
 
     def settle(
         self, session: Session, planned: Sequence[Planned], writes: PageWrites, run_id: int | None
@@ -186,8 +190,8 @@ class PageSettler:
                     "flow": self.flow,
                     "record_key": str(item.source.key),
                     "action": action,
-                    "diff": item.diff,
-                    "error": text,
+                    "diff": seal(self._vault, self.tenant_id, RECORD_LOG_DIFF, item.diff),
+                    "error": seal_text(self._vault, self.tenant_id, RECORD_LOG_ERROR, text),
                     "attempt": 1,
                     "run_id": run_id,
                 }

@@ -18,7 +18,13 @@ from typing import Any
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, RECORD_LOG_DIFF, unseal
+from syncloom.engine.privacy import (
+    DEAD_LETTER_PAYLOAD,
+    RECORD_LOG_DIFF,
+    RECORD_LOG_ERROR,
+    unseal,
+    unseal_text,
+)
 from syncloom.errors import ConfigError
 from syncloom.store.audit import AuditLog
 from syncloom.store.models import DeadLetter, Link, RecordLogEntry, WriteLedgerEntry
@@ -53,7 +59,8 @@ class _Eraser:
         keys: set[str] = set()
         for entry in self.session.scalars(RecordLogEntry.scoped(self.tenant_id)):
             diff = unseal(self.vault, self.tenant_id, RECORD_LOG_DIFF, entry.diff)
-            if _mentions(email, diff, entry.error):
+            error = unseal_text(self.vault, self.tenant_id, RECORD_LOG_ERROR, entry.error)
+            if _mentions(email, diff, error):
                 keys.add(entry.record_key)
         for letter in self.session.scalars(DeadLetter.scoped(self.tenant_id)):
             payload = unseal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, letter.payload)

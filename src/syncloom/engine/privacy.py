@@ -1,8 +1,10 @@
 """Privacy: record payloads sealed at rest, kept only as long as the tenant says.
 
 What does a stolen database tell about the people in it? Without the master key, nothing from
-the record log's diffs or the dead letters' payloads: both are sealed field-level through the
-vault, stored as ``{"sealed": "<base64>"}`` and bound to (tenant, purpose), so a sealed value
+the record log's diffs and error texts or the dead letters' payloads: all are sealed through
+the vault, stored as ``{"sealed": "<base64>"}`` (JSON columns) or ``sealed:<base64>`` (text
+columns, since a vendor's error text often echoes the values it refused) and bound to
+(tenant, purpose), so a sealed value
 copied to another tenant or another kind of row does not open. Rows written before sealing
 was switched on (or by a component without the vault) stay readable as they are.
 
@@ -36,18 +38,23 @@ __all__ = [
     "DEAD_LETTER_PAYLOAD",
     "PRIVACY_DOCUMENT",
     "RECORD_LOG_DIFF",
+    "RECORD_LOG_ERROR",
     "PurgeReport",
     "is_sealed",
     "purge",
     "retention_of",
     "seal",
+    "seal_text",
     "unseal",
+    "unseal_text",
 ]
 
 PRIVACY_DOCUMENT = "privacy"
 RECORD_LOG_DIFF = "record_log.diff"
+RECORD_LOG_ERROR = "record_log.error"
 DEAD_LETTER_PAYLOAD = "dead_letter.payload"
 _SEALED = "sealed"
+_SEALED_TEXT = "sealed:"
 
 
 def _binding(tenant_id: int, purpose: str) -> Binding:
@@ -93,6 +100,28 @@ def unseal(
     if not isinstance(value, dict):
         raise VaultError(f"a sealed {purpose} holds no object")
     return value
+
+
+def seal_text(vault: Vault | None, tenant_id: int, purpose: str, text: str | None) -> str | None:
+    """Seal a text column's value (``sealed:<base64>``); None and vault-less stay as they are."""
+    if vault is None or text is None:
+        return text
+    sealed = seal(vault, tenant_id, purpose, {"text": text})
+    return _SEALED_TEXT + str(sealed[_SEALED])
+
+
+def unseal_text(
+    vault: Vault | None, tenant_id: int, purpose: str, stored: str | None
+) -> str | None:
+    """The plain text of a stored text value, sealed or not.
+
+    Raises:
+        VaultError: the value is sealed and there is no vault, or it does not open here.
+    """
+    if stored is None or not stored.startswith(_SEALED_TEXT):
+        return stored
+    value = unseal(vault, tenant_id, purpose, {_SEALED: stored[len(_SEALED_TEXT) :]})
+    return str(value.get("text", ""))
 
 
 def retention_of(sessions: sessionmaker[Session], tenant_id: int) -> timedelta | None:

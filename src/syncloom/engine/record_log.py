@@ -4,8 +4,8 @@ Each entry holds the action (created, updated, skipped, deleted, failed...), the
 diff with both sides' values and the reason each winner won, and the error if any, so an
 operator can read a record's whole history and lineage.
 
-With a vault, each diff is sealed at rest (see :mod:`syncloom.engine.privacy`) and opened again
-by the read methods.
+With a vault, each diff and error text is sealed at rest (see :mod:`syncloom.engine.privacy`)
+and opened again by the read methods.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncloom.engine.privacy import RECORD_LOG_DIFF, seal, unseal
+from syncloom.engine.privacy import (
+    RECORD_LOG_DIFF,
+    RECORD_LOG_ERROR,
+    seal,
+    seal_text,
+    unseal,
+    unseal_text,
+)
 from syncloom.store.models import RecordLogEntry
 from syncloom.vault import Vault
 
@@ -52,7 +59,7 @@ class RecordLog:
                 record_key=record_key,
                 action=action,
                 diff=seal(self.vault, self.tenant_id, RECORD_LOG_DIFF, diff or {}),
-                error=error,
+                error=seal_text(self.vault, self.tenant_id, RECORD_LOG_ERROR, error),
                 attempt=attempt,
                 run_id=run_id,
             )
@@ -71,6 +78,7 @@ class RecordLog:
             for entry in entries:
                 session.expunge(entry)
                 entry.diff = unseal(self.vault, self.tenant_id, RECORD_LOG_DIFF, entry.diff)
+                entry.error = unseal_text(self.vault, self.tenant_id, RECORD_LOG_ERROR, entry.error)
             return entries
 
     def actions(self, flow: str) -> list[str]:

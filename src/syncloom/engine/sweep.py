@@ -26,6 +26,7 @@ from syncloom.engine.record_job import FlowSide
 from syncloom.engine.record_log import RecordLog
 from syncloom.errors import ConfigError, NotFoundError, SyncError
 from syncloom.store.models import Link, LinkState
+from syncloom.vault import Vault
 
 __all__ = ["KeySetSweep", "SweepReport"]
 
@@ -79,6 +80,7 @@ class KeySetSweep:
         tenant_id: int,
         max_share: float = 0.5,
         batch_size: int = 100,
+        vault: Vault | None = None,
     ) -> None:
         self.flow = flow
         self.source = source
@@ -87,7 +89,7 @@ class KeySetSweep:
         self.max_share = max_share
         self.batch_size = batch_size
         self._sessions = sessions
-        self._log = RecordLog(sessions, tenant_id)
+        self._log = RecordLog(sessions, tenant_id, vault)
 
     @classmethod
     def for_flow(cls, inst: Installation, flow: str, **options: object) -> KeySetSweep:
@@ -99,6 +101,7 @@ class KeySetSweep:
             target=job.target,
             sessions=inst.sessions,
             tenant_id=inst.tenant_id,
+            vault=inst.log.vault,
             **options,  # type: ignore[arg-type]
         )
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from syncloom.engine.privacy import RECORD_LOG_DIFF, unseal
+from syncloom.engine.privacy import RECORD_LOG_DIFF, RECORD_LOG_ERROR, unseal, unseal_text
 from syncloom.portal.params import MAX_ID
 from syncloom.portal.problems import Missing
 from syncloom.store.models import (
@@ -103,7 +103,7 @@ class LogEntryView(BaseModel):
 
     @classmethod
     def of(cls, row: RecordLogEntry, vault: Vault | None = None) -> LogEntryView:
-        """The view of one entry (its diff opened with ``vault`` when sealed)."""
+        """The view of one entry (its diff and error opened with ``vault`` when sealed)."""
         diff = unseal(vault, row.tenant_id, RECORD_LOG_DIFF, row.diff)
         return cls(
             id=row.id,
@@ -112,7 +112,7 @@ class LogEntryView(BaseModel):
             run_id=row.run_id,
             attempt=row.attempt,
             action=row.action,
-            error=row.error,
+            error=unseal_text(vault, row.tenant_id, RECORD_LOG_ERROR, row.error),
             created_at=row.created_at,
             changes=[_change(name, value) for name, value in sorted(diff.items())],
         )
