@@ -526,3 +526,47 @@ def test_item_price_changed_in_intacct_updates_the_product(tmp_path):
         w.run(w.erp(ERP).update("ITEM", "P00002", {"BASEPRICE": Decimal("1234.50")}))
         assert "updated" in {o.action for o in w.poll("products_items")}
         assert w.get(CRM, "Product", product.key.id).values["Price"] == Decimal("1234.50")
+
+
+# -- multi-currency: transaction currency vs the entity's base currency ---------------------
+
+
+def test_invoice_in_a_foreign_currency_is_converted_at_the_daily_rate(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        opportunity = _win_seeded_opportunity(w, UsrCurrencyId=seed_id("Currency", "EUR"))
+        outcome = w.sync("opportunities_invoices", opportunity.key)
+        (row,) = _rows(w, "ARINVOICE", RECORDNO=RecordKey.parse(outcome.target_key).id)
+        assert (row["CURRENCY"], row["BASECURR"]) == ("EUR", "USD")
+        assert row["EXCH_RATE_TYPE_ID"] == "Intacct Daily Rate"
+        assert Decimal(row["EXCHANGE_RATE"]) == Decimal("1.08")
+        trx = Decimal(row["TRX_TOTALENTERED"])
+        assert Decimal(row["TOTALENTERED"]) == (trx * Decimal("1.08")).quantize(Decimal("0.01"))
+
+
+def test_invoice_written_in_an_entity_takes_that_entitys_base_currency(tmp_path):
+    by_entity = {entity: name for name, entity in ENTITY_CONNECTIONS.items()}
+    document = load_solution("creatio_intacct", entity_connections=by_entity)
+    with world(tmp_path, document, ERP, entity_connections=ENTITY_CONNECTIONS) as w:
+        w.sync("locations_lookup", RecordKey(ERP, "LOCATION", "E200"))
+        opportunity = _win_seeded_opportunity(
+            w,
+            UsrCurrencyId=seed_id("Currency", "USD"),
+            UsrIntacctLocationId=_dim("Location", "E200"),
+        )
+        outcome = w.sync("opportunities_invoices", opportunity.key)
+        assert outcome.action == "created"
+        recordno = RecordKey.parse(outcome.target_key).id
+        (row,) = _rows(w, "ARINVOICE", RECORDNO=recordno)
+        assert row["MEGAENTITYID"] == "E200"
+        assert (row["CURRENCY"], row["BASECURR"]) == ("USD", "EUR")
+        assert Decimal(row["EXCHANGE_RATE"]) == Decimal("0.925926")
+        (line,) = _rows(w, "ARINVOICEITEM", RECORDKEY=recordno)
+        assert line["LOCATIONID"] == "E200"
+        # The German entity's Connection reads it; the US entity's does not see it.
+        assert w.run(w.erp("intacct_e200").get("ARINVOICE", recordno)) is not None
+        assert w.run(w.erp("intacct_e100").get("ARINVOICE", recordno)) is None
+        # A customer created in an entity keeps its own default currency there.
+        german = _new_account(w)
+        created = w.sync("accounts_customers", german.key)
+        customer = w.get("intacct_e200", "CUSTOMER", RecordKey.parse(created.target_key).id)
+        assert customer.values["CURRENCY"] == "EUR"

@@ -154,7 +154,8 @@ ENTITIES: dict[str, IntacctEntity] = {
             "ARINVOICE",
             "RECORDNO",
             "RECORDID STATE CUSTOMERID DESCRIPTION TERMNAME WHENPOSTED:D WHENDUE:D WHENPAID:D "
-            "BASECURR CURRENCY EXCHANGE_RATE:d TOTALENTERED:d TOTALPAID:d TOTALDUE:d "
+            "BASECURR CURRENCY EXCHANGE_RATE:d EXCH_RATE_TYPE_ID EXCH_RATE_DATE:D "
+            "TOTALENTERED:d TOTALPAID:d TOTALDUE:d "
             "TRX_TOTALENTERED:d TRX_TOTALPAID:d TRX_TOTALDUE:d EXTERNALID lines:L",
             "CUSTOMERID",
             writer="create_invoice",
@@ -165,7 +166,7 @@ ENTITIES: dict[str, IntacctEntity] = {
             "SODOCUMENT",
             "DOCID",
             "DOCID DOCNO DOCPARID STATE CUSTVENDID MESSAGE PONUMBER CURRENCY BASECURR "
-            "EXCHANGE_RATE:d TOTAL:d TRX_TOTAL:d EXTERNALID lines:L",
+            "EXCHANGE_RATE:d EXCH_RATE_TYPE_ID TOTAL:d TRX_TOTAL:d EXTERNALID lines:L",
             "CUSTVENDID DOCPARID",
             writer="create_sotransaction",
             lines_field="lines",

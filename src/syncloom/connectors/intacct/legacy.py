@@ -30,10 +30,20 @@ def _opt(tag: str, value: object) -> str:
 
 
 def _currency(values: Values) -> str:
+    # Either a rate, or a rate type (and date) Intacct looks the rate up by; not both.
+    rate = values.get("EXCHANGE_RATE")
+    by_type = (
+        ""
+        if rate not in (None, "")
+        else (
+            _date("exchratedate", values.get("EXCH_RATE_DATE"))
+            + _opt("exchratetype", values.get("EXCH_RATE_TYPE_ID"))
+        )
+    )
     return (
         _opt("basecurr", values.get("BASECURR"))
         + _opt("currency", values.get("CURRENCY"))
-        + _opt("exchrate", values.get("EXCHANGE_RATE"))
+        + (_opt("exchrate", rate) or by_type)
     )
 
 

@@ -23,6 +23,8 @@ COUNTRIES = {
 }
 CURRENCIES = {"USD": "US Dollar", "EUR": "Euro", "GBP": "Pound Sterling", "CAD": "Canadian Dollar"}
 COUNTRY_CURRENCY = {"US": "USD", "DE": "EUR", "GB": "GBP", "FR": "EUR", "CA": "CAD"}
+# US dollars per unit of each currency on the seeded day: the ERPs' daily exchange rates.
+USD_PER_UNIT = {"USD": "1", "EUR": "1.08", "GBP": "1.27", "CAD": "0.73"}
 PAYMENT_TERMS = {"Net30": 30, "Net60": 60, "Net10": 10, "DueOnReceipt": 0}
 CUSTOMER_GROUPS = {"10": "Wholesale customers", "20": "Retail customers", "30": "Intercompany"}
 TAX_GROUPS = {"TAXABLE": "Taxable sales", "EXEMPT": "Tax exempt", "EU": "EU reverse charge"}

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from syncloom.simulators.common.seed import USD_PER_UNIT
 from syncloom.simulators.common.store import Row
 from syncloom.simulators.intacct.context import Call
 from syncloom.simulators.intacct.entities import OBJECTS
@@ -59,16 +60,35 @@ def _customer(call: Call, customerid: str) -> Row:
     return row
 
 
-def _currency(node: etree._Element, customer: Row) -> dict[str, str]:
-    currency = text(node, "currency") or customer.get("CURRENCY") or "USD"
-    rate = text(node, "exchrate") or "1"
+def _base_currency(call: Call) -> str:
+    """The entity's own currency in an entity session; the company's (USD) at top level."""
+    entity = call.store.by_id(OBJECTS["LOCATIONENTITY"], call.entity) if call.entity else None
+    return (entity or {}).get("CURRENCY") or "USD"
+
+
+def _currency(node: etree._Element, customer: Row, call: Call) -> dict[str, str]:
+    """Base and transaction currency; a rate type (``Intacct Daily Rate``) looks the rate up."""
+    base = text(node, "basecurr") or _base_currency(call)
+    currency = text(node, "currency") or customer.get("CURRENCY") or base
+    kind = text(node, "exchratetype")
+    rate = text(node, "exchrate") or (_daily_rate(currency, base) if kind else "1")
     return {
-        "BASECURR": text(node, "basecurr") or "USD",
+        "BASECURR": base,
         "CURRENCY": currency,
-        "EXCH_RATE_TYPE_ID": text(node, "exchratetype"),
-        "EXCH_RATE_DATE": _wire_date(_date(node, "exchratedate")),
+        "EXCH_RATE_TYPE_ID": kind,
+        "EXCH_RATE_DATE": _wire_date(_date(node, "exchratedate") or call.store.now().date()),
         "EXCHANGE_RATE": rate,
     }
+
+
+def _daily_rate(currency: str, base: str) -> str:
+    """Units of ``base`` per unit of ``currency``, from the seeded daily rates."""
+    if currency not in USD_PER_UNIT or base not in USD_PER_UNIT:
+        raise FunctionFailure(
+            [IntacctError("BL01001973", f"No daily rate from {currency} to {base}.")]
+        )
+    rate = Decimal(USD_PER_UNIT[currency]) / Decimal(USD_PER_UNIT[base])
+    return str(rate.quantize(Decimal("0.000001")))
 
 
 def create_invoice(node: etree._Element, call: Call) -> str:
@@ -80,7 +100,7 @@ def create_invoice(node: etree._Element, call: Call) -> str:
         raise FunctionFailure(
             [IntacctError("BL01001973", "Required field invoiceitems is missing.")]
         )
-    money = _currency(node, customer)
+    money = _currency(node, customer, call)
     rate = Decimal(money["EXCHANGE_RATE"])
     total = sum((_money(text(li, "amount"), "amount") for li in lines), Decimal("0.00"))
     term = text(node, "termname") or customer.get("TERMNAME", "")
@@ -155,7 +175,7 @@ def create_sotransaction(node: etree._Element, call: Call) -> str:
         raise FunctionFailure(
             [IntacctError("BL01001973", f"Document number {docno} already exists for {kind}.")]
         )
-    money = _currency(node, customer)
+    money = _currency(node, customer, call)
     total = Decimal("0.00")
     for item in items:
         total += _money(text(item, "quantity"), "quantity") * _money(text(item, "price"), "price")
@@ -175,6 +195,7 @@ def create_sotransaction(node: etree._Element, call: Call) -> str:
         "EXTERNALID": text(node, "externalid"),
         "CURRENCY": money["CURRENCY"],
         "BASECURR": money["BASECURR"],
+        "EXCH_RATE_TYPE_ID": money["EXCH_RATE_TYPE_ID"],
         "EXCHANGE_RATE": money["EXCHANGE_RATE"],
         "TRX_TOTAL": str(total),
         "TOTAL": str((total * Decimal(money["EXCHANGE_RATE"])).quantize(Decimal("0.01"))),
@@ -213,7 +234,7 @@ def create_arpayment(node: etree._Element, call: Call) -> str:
     """Store an ARPYMT and apply its ``arpaymentitem``s; answer ``<key>RECORDNO</key>``."""
     customer = _customer(call, _required(node, "customerid"))
     amount = _money(_required(node, "paymentamount"), "paymentamount")
-    money = _currency(node, customer)
+    money = _currency(node, customer, call)
     received = _date(node, "datereceived") or call.store.now().date()
     values = {
         "CUSTOMERID": customer["CUSTOMERID"],
