@@ -146,12 +146,15 @@ def load_cli_settings(**overrides: Any) -> Settings:
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
-    """Create or upgrade syncloom's tables to the newest revision."""
+    """Create or upgrade syncloom's tables, and the runtime's, to the newest revision."""
+    from syncloom.engine.runtime import migrate_runtime
     from syncloom.store import describe_url, upgrade
 
     settings = load_cli_settings(database_url=database_url)
     with config_errors():
         revision = upgrade(settings.database_url)
+        # A portal may enqueue before any worker has started (and created these) once.
+        migrate_runtime(settings.database_url)
     console.print(
         f"database {describe_url(settings.database_url)} is at revision {revision}",
         highlight=False,

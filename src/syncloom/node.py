@@ -21,7 +21,7 @@ from syncloom.connectors.d365 import D365Connector
 from syncloom.connectors.d365.webhooks import D365WebhookReceiver
 from syncloom.connectors.intacct import IntacctConnector
 from syncloom.connectors.intacct.webhooks import IntacctWebhookReceiver
-from syncloom.engine import jobs
+from syncloom.engine import actions, jobs
 from syncloom.engine.bridge import LoopBridge
 from syncloom.engine.budget import Limits
 from syncloom.engine.clock import Clock, SystemClock
@@ -110,6 +110,11 @@ class Node:
         )
         self.runtime.register_queue(
             jobs.RECORD_QUEUE, partitioned=True, worker_concurrency=self.worker_concurrency
+        )
+        # What the portal hands over when it runs without a worker (syncloom web).
+        spec = actions.ACTION_QUEUE_SPEC
+        self.runtime.register_queue(
+            spec.name, worker_concurrency=spec.worker_concurrency, partitioned=spec.partitioned
         )
         for tenant_id, document in self._documents().items():
             inst = self._install(tenant_id, document)

@@ -61,6 +61,9 @@ class RecordingEngine:
             return True, "signed in; 3 entities visible"
         return False, "the system refused the credentials"
 
+    def job(self, tenant_id: int, job: str) -> None:
+        return None  # every action here runs where it is asked: there are no jobs to follow
+
 
 @dataclass
 class World:

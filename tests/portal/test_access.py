@@ -38,6 +38,7 @@ MINIMUM = {
     ("PATCH", "/api/dead-letters/{letter_id}"): OP,
     ("POST", "/api/dead-letters/{letter_id}/replay"): OP,
     ("POST", "/api/dead-letters/{letter_id}/dismiss"): OP,
+    ("GET", "/api/jobs/{job}"): V,
     ("GET", "/api/configs"): V,
     ("GET", "/api/configs/{name}/versions"): V,
     ("GET", "/api/configs/{name}/versions/{version}"): V,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.connectors.intacct import IntacctConnector, IntacctCredentials
+from syncloom.engine.runtime import migrate_runtime
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.simulators.creatio.app import CreatioSimulator
 from syncloom.simulators.intacct.app import IntacctSimulator
@@ -99,20 +101,34 @@ class Cluster:
     def log(self, executor_id: str) -> Path:
         return self.tmp_path / f"{executor_id}.log"
 
-    def command(self, executor_id: str, *args: str) -> subprocess.Popen[bytes]:
+    def command(
+        self, executor_id: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start ``syncloom <args>`` as ``executor_id``, its output in that id's log."""
         with self.log(executor_id).open("ab") as sink:
             return subprocess.Popen(
                 [sys.executable, "-m", "syncloom.cli", *args],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
-                env=self.env(executor_id),
+                env={**self.env(executor_id), **(env or {})},
             )
 
     def start_worker(self, executor_id: str, concurrency: int = 16) -> None:
         self.workers[executor_id] = self.command(
             executor_id, "worker", "--concurrency", str(concurrency)
         )
+
+    def start_web(self, name: str = "web") -> str:
+        """Start ``syncloom web`` alone (no worker in it) on a free port; returns its URL."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.workers[name] = self.command(name, "web", env={"SYNCLOOM_WEB_PORT": str(port)})
+        return f"http://127.0.0.1:{port}"
+
+    def vault(self) -> Vault:
+        """The vault the processes open with this cluster's master key."""
+        return Vault(Keyring(MasterKey.from_base64(self.master_key)))
 
     def kill(self, executor_id: str) -> None:
         """SIGKILL: no shutdown, no checkpoint of the step in flight."""
@@ -238,6 +254,7 @@ def cluster(pg_url: str, tmp_path: Path, *, records: int) -> Iterator[Cluster]:
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database(pg_url))
         upgrade(url)
+        migrate_runtime(url)  # as `syncloom db upgrade` does
         crm = stack.enter_context(SimulatorServer(CreatioSimulator(records=records)))
         # The gateway's default of two concurrent requests per company would set the pace
         # (and answer the rest with 429s); allow as many as the workers' budget, so the

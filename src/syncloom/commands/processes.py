@@ -26,6 +26,7 @@ from syncloom.commands.context import console, errors, fail
 from syncloom.errors import ConfigError
 
 if TYPE_CHECKING:
+    from syncloom.control import QueuedControl
     from syncloom.engine.runtime import JobHandle
     from syncloom.node import Node
     from syncloom.settings import Settings
@@ -87,12 +88,16 @@ def worker(
 
 
 def web(database_url: DatabaseUrl = None) -> None:
-    """Serve the portal only; workers elsewhere run the flows on the same database."""
+    """Serve the portal only; workers elsewhere run the flows on the same database.
+
+    Run now, dry run, backfill and replay are handed to the workers through the database's
+    ``actions`` queue: the portal answers 202 with a job to follow at ``/api/jobs/{job}``.
+    """
     from syncloom.portal.app import start
 
     settings, vault = _open(database_url, None)
     with errors():
-        stop = start(settings, vault)
+        stop = start(settings, vault, engine=_queued_control(settings, vault))
     console.print(f"portal: http://{settings.web_host}:{settings.web_port}/", highlight=False)
     try:
         _wait_for_stop()
@@ -177,6 +182,18 @@ def _open_vault(settings: Settings) -> Vault:
         return open_vault(settings, engine)
     finally:
         engine.dispose()
+
+
+def _queued_control(settings: Settings, vault: Vault) -> QueuedControl:
+    from syncloom.control import QueuedControl
+    from syncloom.engine.actions import ACTION_QUEUE_SPEC
+    from syncloom.engine.runtime import RuntimeClient
+    from syncloom.store import make_engine, session_factory
+
+    client = RuntimeClient(
+        settings.database_url, (ACTION_QUEUE_SPEC,), app_version=settings.app_version
+    )
+    return QueuedControl(client, session_factory(make_engine(settings.database_url)), vault)
 
 
 def _warn_default_executor(settings: Settings) -> None:

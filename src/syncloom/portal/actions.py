@@ -11,6 +11,7 @@ from typing import Any
 
 from syncloom.errors import ConfigError
 from syncloom.portal.auth import Principal
+from syncloom.portal.control import Queued
 from syncloom.portal.deps import PortalDeps
 from syncloom.portal.flows import current_document, find_flow, states
 from syncloom.store.audit import AuditLog
@@ -45,11 +46,14 @@ def run_now(deps: PortalDeps, me: Principal, flow: str) -> str:
     return run_id
 
 
-def dry_run(deps: PortalDeps, me: Principal, flow: str) -> dict[str, Any]:
-    """Read and map without writing; returns the engine's report."""
+def dry_run(deps: PortalDeps, me: Principal, flow: str) -> dict[str, Any] | Queued:
+    """Read and map without writing; returns the engine's report, or its job for a worker."""
     _check(deps, me, flow, writes=False)
     report = deps.engine.dry_run(me.tenant_id, flow)
-    _audit(deps, me, "flow.dry_run", flow)
+    if isinstance(report, Queued):
+        _audit(deps, me, "flow.dry_run", flow, job=report.job)
+    else:
+        _audit(deps, me, "flow.dry_run", flow)
     return report
 
 

@@ -6,6 +6,10 @@ engine runs? The portal holds an :class:`EngineControl` handed to
 plugged in, :class:`DetachedEngine` answers every action with a clear
 :class:`~syncloom.errors.ConfigError`.
 
+An engine may run an action where it is asked (``syncloom run``: the worker is in the same
+process) or hand it to the workers (``syncloom web``: the portal alone). A handed-over action
+answers :class:`Queued` with a job id, and :meth:`EngineControl.job` says how that job is doing.
+
 Example::
 
     class MyEngine:
@@ -16,12 +20,38 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from syncloom.errors import ConfigError
 
-__all__ = ["DetachedEngine", "EngineControl"]
+__all__ = ["DetachedEngine", "EngineControl", "JobView", "Queued"]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An action handed to the workers: one of them runs it; follow it by ``job``."""
+
+    job: str
+
+
+@dataclass(frozen=True)
+class JobView:
+    """How a handed-over action is doing.
+
+    Attributes:
+        job: its id.
+        state: ``ENQUEUED`` (waiting for a worker), ``PENDING`` (running), ``SUCCESS``,
+            ``ERROR`` or ``CANCELLED``.
+        result: what it returned, once it succeeded (a dry run's report, a replay's jobs).
+        error: what it raised, once it failed.
+    """
+
+    job: str
+    state: str
+    result: Any = None
+    error: str | None = None
 
 
 class EngineControl(Protocol):
@@ -31,16 +61,27 @@ class EngineControl(Protocol):
         """Start a poll of ``flow`` now; returns a run or workflow id to show."""
         ...
 
-    def dry_run(self, tenant_id: int, flow: str) -> dict[str, Any]:
-        """Read and map without writing; returns a report (counts, sample actions, problems)."""
+    def dry_run(self, tenant_id: int, flow: str) -> dict[str, Any] | Queued:
+        """Read and map without writing; returns a report (counts, sample actions, problems).
+
+        An engine whose workers run elsewhere answers :class:`Queued`; the report is the job's
+        result.
+        """
         ...
 
     def backfill(self, tenant_id: int, flow: str, since: datetime) -> str:
         """Start a backfill of ``flow`` from ``since`` (UTC); returns a run or workflow id."""
         ...
 
-    def replay(self, tenant_id: int, dead_letter_ids: Sequence[int]) -> list[int]:
-        """Mark the dead letters replayed and enqueue their records; returns the ids replayed."""
+    def replay(self, tenant_id: int, dead_letter_ids: Sequence[int]) -> list[int] | Queued:
+        """Mark the dead letters replayed and enqueue their records; returns the ids replayed.
+
+        An engine whose workers run elsewhere answers :class:`Queued`: a worker replays them.
+        """
+        ...
+
+    def job(self, tenant_id: int, job: str) -> JobView | None:
+        """How an action of this tenant is doing; None when it has no such job."""
         ...
 
     def test_connection(self, tenant_id: int, connection_id: int) -> tuple[bool, str]:
@@ -73,3 +114,7 @@ class DetachedEngine:
     def test_connection(self, tenant_id: int, connection_id: int) -> tuple[bool, str]:
         """Refuse: no engine."""
         raise self._refuse()
+
+    def job(self, tenant_id: int, job: str) -> JobView | None:
+        """No engine, no jobs."""
+        return None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, unseal
 from syncloom.portal.auth import Principal
+from syncloom.portal.control import Queued
 from syncloom.portal.deps import PortalDeps
 from syncloom.portal.problems import FieldProblem, Invalid, Missing
 from syncloom.store.audit import AuditLog
@@ -128,11 +129,18 @@ def edit(deps: PortalDeps, me: Principal, letter_id: int, overrides: dict[str, A
     _audit(deps, me, "dead_letter.edit", letter_id, overrides=(before_overrides, overrides))
 
 
-def replay(deps: PortalDeps, me: Principal, letter_ids: Sequence[int]) -> list[int]:
-    """Replay open dead letters through the engine; returns the ids replayed."""
+def replay(deps: PortalDeps, me: Principal, letter_ids: Sequence[int]) -> list[int] | Queued:
+    """Replay open dead letters through the engine; returns the ids replayed, or the job.
+
+    A job means a worker replays them: the audit log says the replay was asked for.
+    """
     unique = list(dict.fromkeys(letter_ids))
     _require_open(deps, me, unique)
     replayed = deps.engine.replay(me.tenant_id, unique)
+    if isinstance(replayed, Queued):
+        for letter_id in unique:
+            _audit(deps, me, "dead_letter.replay", letter_id, job=(None, replayed.job))
+        return replayed
     for letter_id in replayed:
         _audit(deps, me, "dead_letter.replay", letter_id, status=("open", "replayed"))
     return replayed

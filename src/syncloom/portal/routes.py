@@ -11,6 +11,7 @@ from syncloom.portal.api import dashboard as dashboard_api
 from syncloom.portal.api import dead_letters as dead_letters_api
 from syncloom.portal.api import flows as flows_api
 from syncloom.portal.api import history as history_api
+from syncloom.portal.api import jobs as jobs_api
 from syncloom.portal.api import people as people_api
 from syncloom.portal.pages import (
     alerts,
@@ -46,6 +47,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     dashboard_api.router,
     alerts_api.router,
     people_api.router,
+    jobs_api.router,
 )
 
 

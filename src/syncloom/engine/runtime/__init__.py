@@ -44,10 +44,12 @@ What it does not give us, and where that lives instead:
 
 from __future__ import annotations
 
+from syncloom.engine.runtime.client import JobStatus, RuntimeClient, migrate_runtime
 from syncloom.engine.runtime.decorators import (
     current_workflow_id,
     durable_step,
     durable_workflow,
+    enqueue_child,
     sleep,
 )
 from syncloom.engine.runtime.handle import JobHandle, JobState
@@ -62,14 +64,18 @@ __all__ = [
     "DEFAULT_APP_VERSION",
     "JobHandle",
     "JobState",
+    "JobStatus",
     "QueueSpec",
     "Runtime",
+    "RuntimeClient",
     "ScheduledWorkflow",
     "Transaction",
     "check_sqlite_support",
     "current_workflow_id",
     "durable_step",
     "durable_workflow",
+    "enqueue_child",
+    "migrate_runtime",
     "recover_executors",
     "sleep",
     "unfinished_runs",

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar, overload
 
-from dbos import DBOS
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
-__all__ = ["current_workflow_id", "durable_step", "durable_workflow", "sleep"]
+__all__ = ["current_workflow_id", "durable_step", "durable_workflow", "enqueue_child", "sleep"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -99,6 +99,32 @@ def sleep(seconds: float) -> None:
         seconds: How long to wait; up to days is fine, the deadline is stored.
     """
     DBOS.sleep(seconds)
+
+
+def enqueue_child(
+    queue: str,
+    fn: Callable[..., object],
+    *args: object,
+    partition_key: str | None = None,
+    workflow_id: str,
+) -> str:
+    """Enqueue a durable workflow from inside a running one.
+
+    The enqueue is recorded with the parent's progress, so a parent resumed after a crash
+    does not enqueue the child again; the id makes a repeat attach to the same run anyway.
+
+    Args:
+        queue: A queue this process has registered.
+        fn: A ``@durable_workflow`` function.
+        *args: Its arguments; they must be serialisable.
+        partition_key: Required on a partitioned queue.
+        workflow_id: The child's id, derived from the parent's so that it is stable.
+
+    Returns:
+        The child's workflow id.
+    """
+    with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=partition_key):
+        return DBOS.enqueue_workflow(queue, fn, *args).get_workflow_id()
 
 
 def current_workflow_id() -> str | None:

@@ -335,7 +335,7 @@ class Runtime:
         if not self._launched:
             raise RuntimeError("launch the runtime before opening a transaction")
         if self._engine is None or self._client is None:
-            self._engine = _create_engine(self._database_url)
+            self._engine = create_engine(self._database_url)
             self._client = DBOSClient(
                 system_database_url=self._database_url,
                 application_name=self._app_name,
@@ -353,7 +353,8 @@ def _workflow_id(workflow_id: str | None) -> Iterator[None]:
         yield
 
 
-def _create_engine(database_url: str) -> sa.Engine:
+def create_engine(database_url: str) -> sa.Engine:
+    """An engine on the runtime's database for our own rows next to its enqueues."""
     url = sa.make_url(database_url)
     if url.drivername == "postgresql":
         # psycopg 3 is the driver we ship; SQLAlchemy's bare "postgresql" means psycopg2.

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from syncloom.portal import dead_letters as letters
 from syncloom.portal.auth import Operator, Viewer, deps_of
+from syncloom.portal.control import Queued
 from syncloom.portal.dead_letters import DeadLetterFilter, DeadLetterView
 from syncloom.portal.params import ItemId, RowId
 
@@ -28,9 +29,17 @@ class Selection(BaseModel):
 
 
 class Replayed(BaseModel):
-    """The dead letters the engine took back."""
+    """The dead letters the engine took back, or the job of the worker that will."""
 
     replayed: list[int]
+    job: str | None = None
+
+
+def _replayed(response: Response, outcome: list[int] | Queued) -> Replayed:
+    if isinstance(outcome, Queued):
+        response.status_code = 202  # a worker replays them: follow GET /api/jobs/{job}
+        return Replayed(replayed=[], job=outcome.job)
+    return Replayed(replayed=outcome)
 
 
 @router.get("")
@@ -43,10 +52,10 @@ def dead_letters(
         return [DeadLetterView.of(row, deps_of(request).vault) for row in rows]
 
 
-@router.post("/replay")
-def replay_many(request: Request, me: Operator, body: Selection) -> Replayed:
-    """Replay several open dead letters at once."""
-    return Replayed(replayed=letters.replay(deps_of(request), me, body.ids))
+@router.post("/replay", response_model_exclude_none=True)
+def replay_many(request: Request, response: Response, me: Operator, body: Selection) -> Replayed:
+    """Replay several open dead letters at once (202 with a job when a worker will)."""
+    return _replayed(response, letters.replay(deps_of(request), me, body.ids))
 
 
 @router.get("/{letter_id}")
@@ -71,10 +80,10 @@ def edit_dead_letter(
         )
 
 
-@router.post("/{letter_id}/replay")
-def replay_one(request: Request, me: Operator, letter_id: RowId) -> Replayed:
-    """Replay one open dead letter."""
-    return Replayed(replayed=letters.replay(deps_of(request), me, [letter_id]))
+@router.post("/{letter_id}/replay", response_model_exclude_none=True)
+def replay_one(request: Request, response: Response, me: Operator, letter_id: RowId) -> Replayed:
+    """Replay one open dead letter (202 with a job when a worker will)."""
+    return _replayed(response, letters.replay(deps_of(request), me, [letter_id]))
 
 
 @router.post("/{letter_id}/dismiss", status_code=204)

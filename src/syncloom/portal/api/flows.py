@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from syncloom.portal import actions
 from syncloom.portal import flows as flow_edits
 from syncloom.portal.auth import Admin, Operator, Viewer, deps_of
+from syncloom.portal.control import Queued
 from syncloom.portal.flows import FieldRow, FlowSettings, FlowSummary, Preview
 
 router = APIRouter(prefix="/flows", tags=["flows"])
@@ -111,9 +112,17 @@ def run_now(request: Request, me: Operator, name: str) -> Started:
 
 
 @router.post("/{name}/dry-run")
-def dry_run(request: Request, me: Operator, name: str) -> dict[str, Any]:
-    """Read and map without writing; the engine's report."""
-    return actions.dry_run(deps_of(request), me, name)
+def dry_run(request: Request, response: Response, me: Operator, name: str) -> dict[str, Any]:
+    """Read and map without writing; the engine's report.
+
+    When the workers run in other processes, the answer is 202 with ``{"job": ...}``; the
+    report is that job's result at ``GET /api/jobs/{job}``.
+    """
+    report = actions.dry_run(deps_of(request), me, name)
+    if isinstance(report, Queued):
+        response.status_code = 202
+        return {"job": report.job}
+    return report
 
 
 @router.post("/{name}/backfill", status_code=202)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from syncloom.portal import dead_letters as letters
 from syncloom.portal.auth import Operator, Principal, Viewer, deps_of
+from syncloom.portal.control import Queued
 from syncloom.portal.dead_letters import DeadLetterFilter, DeadLetterView
 from syncloom.portal.forms import parse
 from syncloom.portal.params import RowId, parse_id
@@ -58,6 +59,9 @@ async def replay_many(request: Request, me: Operator) -> Response:
         return redirect(request, "/dead-letters", "ids: not a dead-letter id", "error")
     except Invalid as exc:
         return redirect(request, "/dead-letters", str(exc), "error")
+    if isinstance(replayed, Queued):
+        text = f"Replay of {len(ids)} dead letter(s) queued as {replayed.job}; a worker runs it."
+        return redirect(request, "/dead-letters", text)
     return redirect(request, "/dead-letters", f"Replayed {len(replayed)} dead letter(s).")
 
 
@@ -112,9 +116,12 @@ async def edit_dead_letter(request: Request, me: Operator, letter_id: RowId) -> 
 def replay_one(request: Request, me: Operator, letter_id: RowId) -> Response:
     """Replay one dead letter."""
     try:
-        letters.replay(deps_of(request), me, [letter_id])
+        outcome = letters.replay(deps_of(request), me, [letter_id])
     except Invalid as exc:
         return redirect(request, f"/dead-letters/{letter_id}", str(exc), "error")
+    if isinstance(outcome, Queued):
+        text = f"Replay of dead letter {letter_id} queued as {outcome.job}; a worker runs it."
+        return redirect(request, "/dead-letters", text)
     return redirect(request, "/dead-letters", f"Dead letter {letter_id} replayed.")
 
 

@@ -18,6 +18,7 @@ from syncloom.errors import ConfigError
 from syncloom.portal import actions
 from syncloom.portal import flows as flow_edits
 from syncloom.portal.auth import Admin, Operator, Principal, Viewer, deps_of
+from syncloom.portal.control import Queued
 from syncloom.portal.flows import FieldRow, FlowSettings, FlowSummary, Preview
 from syncloom.portal.forms import parse
 from syncloom.portal.problems import FieldProblem, Invalid, Missing, Unavailable
@@ -254,6 +255,9 @@ def dry_run(request: Request, me: Operator, name: str) -> Response:
         report = actions.dry_run(deps_of(request), me, name)
     except ConfigError as exc:
         return redirect(request, f"/flows/{name}", exc.message, "error")
+    if isinstance(report, Queued):
+        text = f"Dry run {report.job} queued for {name}; a worker runs it."
+        return redirect(request, f"/flows/{name}", text)
     return _page(request, me, name, report=lay_out(report))
 
 
