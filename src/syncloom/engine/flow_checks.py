@@ -158,6 +158,14 @@ class _FlowChecker:
     def _check_filter(self) -> Iterator[Problem]:
         if self.flow.filter is not None:
             yield from self._compile(self.flow.filter, f"{self.path}.filter", self._source_names())
+        if self.flow.inactive_when is not None:
+            path = f"{self.path}.inactive_when"
+            yield from self._compile(self.flow.inactive_when, path, self._source_names())
+        tiers = {tier.name for tier in self.flow.match.tiers}
+        if self.flow.merge is not None and self.flow.merge.tier not in tiers:
+            known = ", ".join(sorted(tiers)) or "none"
+            message = f"unknown match tier {self.flow.merge.tier!r}; tiers: {known}"
+            yield Problem(f"{self.path}.merge.tier", message)
 
     def _check_schedule(self) -> Iterator[Problem]:
         schedule = self.flow.schedule

@@ -42,6 +42,7 @@ from syncloom.engine.lookups import LookupRunner
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import Matcher, MatchKind
 from syncloom.engine.record_log import RecordLog
+from syncloom.engine.succession import Retirement, Succession
 from syncloom.engine.sync_plan import SyncPlan, jsonable, plan_sync
 from syncloom.errors import (
     AlreadyExistsError,
@@ -159,6 +160,8 @@ class RecordJob:
         self.flapping = flapping
         self.lookups = lookups
         self.field_checks = FieldChecker(target.connector, target.entity)
+        self.retirement = Retirement.from_flow(flow)
+        self.succession = Succession.from_flow(flow)
         self.routes: dict[str, RecordJob] = {}
 
     def route_through(self, routes: Mapping[str, RecordJob]) -> None:
@@ -214,6 +217,10 @@ class RecordJob:
         pair = await self.read_pair(hint, side)
         if pair.source is None:
             return await self.on_source_missing(hint, pair)
+        if self.is_retired(pair.source):
+            # Deactivating maps no field, so it is decided before the echo check; doing it
+            # twice finds the twin inactive already and writes nothing.
+            return await self.on_source_retired(pair.source, pair)
         hinted = pair.source if side is self.source else pair.target
         echo = self.skip_echo(hinted, side) if hinted is not None and not force else None
         if echo is not None:
@@ -319,6 +326,9 @@ class RecordJob:
         """Runs when the source record is gone: apply the flow's delete policy to the twin."""
         if pair.link is None or pair.target is None:
             return JobOutcome("skipped", "no such record", str(hint))
+        merged = await self.hand_over(hint, pair.link, pair.target)
+        if merged is not None:
+            return merged
         rule = self.flow.delete
         target = pair.target
         if rule is DeleteRule.PROPAGATE:
@@ -342,6 +352,71 @@ class RecordJob:
                 diff={"target": str(target.key), "policy": rule.value},
             )
         return JobOutcome(action, f"delete policy {rule.value}", str(hint), str(target.key), 1)
+
+    def is_retired(self, source: Record) -> bool:
+        """Whether the source, still in the flow's scope, is deactivated (``inactive_when``)."""
+        values = source.values
+        return self.retirement.is_retired(values) and self.mapper.accepts(values)
+
+    async def on_source_retired(self, source: Record, pair: _Pair) -> JobOutcome:
+        """Runs when the source is deactivated (``inactive_when``): the delete policy applies.
+
+        ``inactivate`` sets the twin inactive and keeps the link (a reactivated record finds
+        its twin again); ``propagate`` deletes it as a vanished source would; ``ignore``, or
+        no ``inactivate`` field, leaves it alone.
+        """
+        key = str(source.key)
+        target, link, rule = pair.target, pair.link, self.flow.delete
+        if target is None or link is None:
+            return self.note(JobOutcome("skipped", "inactive, and never synced", key))
+        if rule is DeleteRule.PROPAGATE:
+            return await self.on_source_missing(source.key, pair)
+        if rule is DeleteRule.IGNORE or self.flow.inactivate is None:
+            return self.note(JobOutcome("skipped", f"inactive; delete policy {rule.value}", key))
+        values = {self.flow.inactivate.field: self.flow.inactivate.value}
+        if all(same_value(target.values.get(k), v) for k, v in values.items()):
+            return self.note(JobOutcome("skipped", "inactive; its twin is inactive too", key))
+        async with self.target.slot():
+            await self.target.connector.update(
+                self.target.entity, target.key.id, values, version=target.version
+            )
+        with self._sessions.begin() as session:
+            diff = {"target": str(target.key), "policy": rule.value, "set": values}
+            self.log.add(
+                session, flow=self.flow.name, record_key=key, action="inactivated", diff=diff
+            )
+        return JobOutcome("inactivated", "source is inactive", key, str(target.key), 1)
+
+    async def hand_over(self, gone: RecordKey, link: LinkView, twin: Record) -> JobOutcome | None:
+        """Runs when a source record vanished: a merge's survivor takes its twin over.
+
+        The vanished record's link is retired and the survivor's job runs now, matching the
+        twin on the merge tier; nothing is deleted or deactivated in the target.
+        """
+
+        async def search(criteria: Values) -> list[Record]:
+            async with self.source.slot():
+                return list(await self.source.connector.search(self.source.entity, criteria))
+
+        def same_route(candidate: Record) -> bool:
+            route = self.legal_entity(candidate)
+            return link.legal_entity is None or route in (None, link.legal_entity)
+
+        survivor = await self.succession.survivor(gone, twin, search, same_route)
+        if survivor is None:
+            return None
+        held = self.binder.to_other(str(survivor.key), self.source.side)
+        if held is not None and held != str(twin.key):
+            return None  # the survivor keeps a twin of its own: this one is a duplicate
+        with self._sessions.begin() as session:
+            self.binder.unbind(session, link.id)
+            diff = {"survivor": str(survivor.key), "target": str(twin.key)}
+            self.log.add(
+                session, flow=self.flow.name, record_key=str(gone), action="merged", diff=diff
+            )
+        outcome = await self.run(survivor.key)
+        reason = f"merged into {survivor.key}"
+        return JobOutcome("merged", reason, str(gone), str(twin.key), outcome.writes)
 
     async def resolve_parents(self, source: Record) -> dict[str, object]:
         """Runs before mapping: sync each parent first, then point the record at its twin.

@@ -83,6 +83,7 @@ ENTITIES: dict[str, D365Entity] = {
             "PartyType OrganizationName NameAlias CustomerGroupId SalesCurrencyCode PaymentTerms "
             "PaymentMethod SalesTaxGroup TaxExemptNumber AddressStreet AddressCity AddressState "
             "AddressZipCode AddressCountryRegionId AddressCountryRegionISOCode "
+            "SalesDistrict EmployeeResponsibleNumber "
             "PrimaryContactEmail PrimaryContactPhone PrimaryContactURL CreditLimit:d "
             "OnHoldStatus:e IsOneTimeCustomer:b InvoiceAccount DeliveryMode LanguageId "
             "ContactPersonId WarehouseId DefaultDimensionDisplayValue DiscountPriceGroupId "
@@ -156,6 +157,7 @@ ENTITIES: dict[str, D365Entity] = {
             "CustomerOpenTransaction",
             "dataAreaId,InvoiceNumber",
             "CustomerAccount Voucher TransactionDate:day DueDate:day AmountCurrency:d "
+            "CreditNoteNumber "
             "SettledAmount:d RemainingAmount:d CurrencyCode IsSettled:b LastSettlementDate:day "
             "SalesOrderNumber DaysOverdue:i IsOverdue:b OverdueAmount:d",
             read_only=True,

@@ -37,6 +37,12 @@ _HINTS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("InventoryAvailableToPromise", "ItemNumber/InventoryWarehouseId", "on_hand_changed"),
     ),
     "SyncloomCustomerChangedBusinessEvent": (("CustomersV3", "CustomerAccount", "changed"),),
+    "SalesPackingSlipPostedBusinessEvent": (
+        ("SalesOrderHeadersV2", "SalesOrderNumber", "shipped"),
+    ),
+    "SyncloomInvoiceCancelledBusinessEvent": (
+        ("CustomerOpenTransactions", "InvoiceNumber", "cancelled"),
+    ),
 }
 
 

@@ -105,6 +105,7 @@ ENTITIES: dict[str, IntacctEntity] = {
             "CUSTOMERID",
             "CUSTOMERID NAME STATUS:e TERMNAME CURRENCY CREDITLIMIT:d TOTALDUE:d TAXID "
             "CUSTTYPE PARENTID ONHOLD:b ONETIME:b "
+            "TERRITORYID CUSTREPID "
             + _nested("DISPLAYCONTACT", CONTACT)
             + " "
             + _nested("DISPLAYCONTACT.MAILADDRESS", ADDRESS),

@@ -25,12 +25,14 @@ from syncloom.simulators.creatio.auth import (
     INTEGRATION_CONTACT,
     LOGIN_PAGE,
     SUPERVISOR_CONTACT,
+    Caller,
     Gatekeeper,
     Refusal,
     login_redirect,
     user_name_cookie,
 )
 from syncloom.simulators.creatio.files import FileShelf
+from syncloom.simulators.creatio.merge import merge
 from syncloom.simulators.creatio.metadata import csdl, service_document
 from syncloom.simulators.creatio.odata import Call, ODataService
 from syncloom.simulators.creatio.replies import ODATA_HEADERS, ODataError, Reply, envelope
@@ -115,6 +117,7 @@ class CreatioSimulator(Simulator):
             Route(f"{rest}/FileService/Download/{{schema}}/{{file_id}}", self.download),
             Route(ADMIN_PREFIX + "webhooks", self.webhooks, methods=["GET", "POST", "DELETE"]),
             Route(ADMIN_PREFIX + "sessions", self.sessions, methods=["POST"]),
+            Route(ADMIN_PREFIX + "merge", self.merge, methods=["POST"]),
         ]
 
     def throttle_response(self, retry_after_s: int) -> Response:
@@ -266,6 +269,21 @@ class CreatioSimulator(Simulator):
         except (ValueError, KeyError, TypeError, AttributeError):
             return JSONResponse({"error": 'expected {"url", "secret", "entities"?}'}, 400)
         return JSONResponse(self.notifier.register(url, secret, entities).public(), 201)
+
+    async def merge(self, request: Request) -> Response:
+        """``{"entity", "survivor", "duplicates": [...]}``: a user merges duplicates."""
+        try:
+            body = json.loads(await request.body())
+            entity, survivor = str(body["entity"]), str(body["survivor"]).lower()
+            duplicates = [str(d).lower() for d in body["duplicates"]]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'expected {"entity", "survivor", "duplicates"}'}, 400)
+        caller = Caller("Supervisor", SUPERVISOR_CONTACT, "cookie")
+        try:
+            row = merge(self.writer, entity, survivor, duplicates, caller)
+        except ODataError as exc:
+            return JSONResponse({"error": str(exc)}, exc.status)
+        return JSONResponse({"survivor": row["Id"], "merged": duplicates})
 
     async def sessions(self, request: Request) -> Response:
         """``{"expire": true}`` drops every login and token; ``{"deny": n}`` 403s n calls."""

@@ -187,6 +187,9 @@ ENTITIES: dict[str, Entity] = {
             K("UsrOverdueBalance", "decimal"),
             K("UsrOverdue", "bool"),
             S("UsrCustomerTier", max_length=20),
+            S("UsrTerritory"),
+            K("UsrOnHold", "bool"),
+            K("UsrInactive", "bool"),
         ),
         _entity(
             "Contact",
@@ -228,6 +231,7 @@ ENTITIES: dict[str, Entity] = {
             S("UsrErpItemId"),
             K("UsrAvailableQty", "decimal", scale=3),
             K("UsrAvailabilityUpdatedOn", "datetime"),
+            S("UsrTaxGroup"),
             K("UsrAvailableToPromiseQty", "decimal", scale=3),
         ),
         _entity(

@@ -29,6 +29,7 @@ from syncloom.simulators.d365.actions import ActionError, Actions
 from syncloom.simulators.d365.aging import ager
 from syncloom.simulators.d365.auth import AppUser, Caller, TokenService, form_of
 from syncloom.simulators.d365.entities import SETS, EntitySet
+from syncloom.simulators.d365.fulfilment import Fulfilment
 from syncloom.simulators.d365.reads import MAX_PAGE, Reader
 from syncloom.simulators.d365.rows import Row
 from syncloom.simulators.d365.service import ODataService
@@ -75,6 +76,7 @@ class D365Simulator(Simulator):
         self.reader = Reader(self.store, page_size, refresh=ager(self.clock.now))
         self.service = ODataService(self.reader, self.writer, self._gate, self.events.hold)
         self.actions = Actions(self.store, self.writer, self.events)
+        self.fulfilment = Fulfilment(self.store, self.writer, self.events)
         if self.store.is_empty():
             self._seed()
 
@@ -236,6 +238,8 @@ class D365Simulator(Simulator):
             "post-invoice": self.actions.post_invoice,
             "post-payment": self.actions.post_payment,
             "change-onhand": self.actions.change_on_hand,
+            "ship-order": self.fulfilment.ship_order,
+            "cancel-invoice": self.fulfilment.cancel_invoice,
         }
         handler = handlers.get(request.path_params["action"])
         body = await _admin_body(request)

@@ -155,6 +155,7 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "CustomerGroupId SalesCurrencyCode PaymentTerms PaymentMethod SalesTaxGroup "
         "TaxExemptNumber IsSalesTaxIncludedInPrices:NoYes "
         f"{_ADDRESS} AddressCountryRegionISOCode FullPrimaryAddress AddressValidFrom:T "
+        "SalesDistrict EmployeeResponsibleNumber "
         "PrimaryContactEmail PrimaryContactPhone PrimaryContactURL CreditLimit:D "
         "CreditLimitIsMandatory:NoYes OnHoldStatus:CustVendorBlocked IsOneTimeCustomer:NoYes "
         "InvoiceAccount DeliveryMode DeliveryTerms LanguageId ContactPersonId WarehouseId "
@@ -335,6 +336,7 @@ CATALOGUE: tuple[EntitySet, ...] = (
         "CustTransOpenSyncloomEntity",
         "dataAreaId,InvoiceNumber",
         "CustomerAccount Voucher TransactionDate:T DueDate:T AmountCurrency:D SettledAmount:D "
+        "CreditNoteNumber "
         "RemainingAmount:D CurrencyCode IsSettled:NoYes LastSettlementDate:T SalesOrderNumber "
         "DaysOverdue:I IsOverdue:NoYes OverdueAmount:D",
         label="Customer open transactions",

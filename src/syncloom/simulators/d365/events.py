@@ -28,6 +28,8 @@ CONFIRMED = "SalesOrderConfirmedBusinessEvent"
 PAYMENT_POSTED = "CustomerPaymentPostedBusinessEvent"
 ON_HAND_CHANGED = "InventoryOnHandChangedBusinessEvent"
 CUSTOMER_CHANGED = "SyncloomCustomerChangedBusinessEvent"  # custom, from an extension
+SHIPPED = "SalesPackingSlipPostedBusinessEvent"
+INVOICE_CANCELLED = "SyncloomInvoiceCancelledBusinessEvent"  # custom: a credit note cancelled it
 
 
 @dataclass(frozen=True)
