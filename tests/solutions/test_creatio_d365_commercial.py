@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -415,3 +416,46 @@ def test_bulk_load_writes_city_names_and_refuses_a_grouped_flow(tmp_path):
         assert customer.values["AddressCity"] == "Ogdenville"
         with pytest.raises(ConfigError, match="groups"):
             w.run(BulkLoad.for_flow(w.inst, "on_hand_products").run())
+
+
+# -- polls of swept flows read every open transaction, so an invoice falling due is seen ------
+class _Tx:
+    def __init__(self, connection):
+        self.connection = connection
+
+
+def test_a_swept_poll_sees_an_invoice_fall_due_though_nothing_was_edited(tmp_path):
+    with world(tmp_path, load_solution("creatio_d365"), ERP) as w:
+        engine = w.sessions().get_bind()
+        polled: list[tuple[str, RecordKey]] = []
+
+        @contextmanager
+        def transaction():
+            with engine.begin() as connection:
+                yield _Tx(connection)
+
+        def enqueue(tx, flow, record):
+            polled.append((flow, record.key))
+            return f"{flow}:{record.key}"
+
+        w.inst.attach(transaction, enqueue)
+
+        def poll(flow):
+            polled.clear()
+            (report,) = w.run(w.inst.unit(flow).poll())
+            outcomes = [w.sync(name, key) for name, key in polled]
+            return report, outcomes
+
+        order = w.get(CRM, "Order", seed_id("Order", 10))
+        number = _sales_order(w, w.sync("orders_sales_orders", order.key))["SalesOrderNumber"]
+        _post(w, "/_sim/actions/post-invoice", {"dataAreaId": "usmf", "SalesOrderNumber": number})
+        _, outcomes = poll("invoices_orders")
+        assert [o.action for o in outcomes] == ["matched_updated"]
+        _, outcomes = poll("invoices_orders")  # read again, and nothing to write
+        assert [o.action for o in outcomes] == ["skipped"]
+        _post(w, "/_sim/clock", {"advance_s": 11 * DAY_S})
+        _, outcomes = poll("invoices_orders")
+        assert [o.action for o in outcomes] == ["updated"]
+        assert w.get(CRM, "Order", order.key.id).values["UsrInvoiceStatus"] == "Overdue"
+        # A flow that is not swept reads only what changed since its watermark.
+        assert w.inst.unit("on_hand_products").pollers[0].sweep is False

@@ -508,7 +508,10 @@ class Flow(_Model):
     ``context`` values are looked up before the field lookups that read them; ``aggregate``
     reads the source as groups of records; with ``create_missing: false`` a source record
     that has no twin and matches none is skipped instead of created (a flow that only
-    updates records the other side already keeps, such as stock levels).
+    updates records the other side already keeps, such as stock levels). With ``sweep``, each
+    poll reads the whole source instead of what changed since the last one: for sources whose
+    values change with no modification stamp (an open invoice's age), the echo check then keeps
+    the records that did not change from being written.
     """
 
     name: str = Field(min_length=1)
@@ -536,6 +539,7 @@ class Flow(_Model):
     context: tuple[ContextValue, ...] = ()
     aggregate: Aggregate | None = None
     create_missing: bool = True
+    sweep: bool = False
 
     @property
     def source_side(self) -> Side:

@@ -226,6 +226,7 @@ class Installation:
             page_size=self.page_size,
             windows=[BatchWindow.from_spec(w) for w in spec.batch_windows],
             clock=self.clock,
+            sweep=spec.sweep and side.side is spec.source_side,
         )
 
     def partition_key(self, flow: str, key: RecordKey) -> str:

@@ -90,6 +90,7 @@ class Poller:
         page_size: int = 500,
         windows: Sequence[BatchWindow] = (),
         clock: Clock | None = None,
+        sweep: bool = False,
     ) -> None:
         self.flow = flow
         self.side = side
@@ -100,6 +101,8 @@ class Poller:
         self.page_size = page_size
         self.windows = tuple(windows)
         self.clock = clock or SystemClock()
+        # Read everything on every poll: values that change without a stamp are seen too.
+        self.sweep = sweep
 
     def closed_until(self) -> datetime | None:
         """None while the flow may be read now, else the instant its next window opens."""
@@ -133,7 +136,7 @@ class Poller:
                 resumes_at=resumes_at.isoformat(),
             )
             return PollReport(0, 0, 0, mark, resumes_at=resumes_at)
-        since = mark.since(self.overlap)
+        since = None if self.sweep else mark.since(self.overlap)
         cursor: str | None = None
         pages = read = enqueued = 0
         job_ids: list[str] = []
@@ -143,7 +146,7 @@ class Poller:
                     self.side.entity, since, cursor, self.page_size
                 )
             records = list(page.records)
-            fresh = [r for r in records if mark.is_new(r)]
+            fresh = records if self.sweep else [r for r in records if mark.is_new(r)]
             mark = mark.advanced(records, self.overlap)
             with self.transaction() as tx:
                 self.store.save(tx.connection, self.flow, self.side.side.value, mark)
