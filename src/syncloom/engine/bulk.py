@@ -204,7 +204,10 @@ class BulkLoad:
                 self.source.entity, since, cursor, self.page_size
             )
         records = list(page.records)
-        mark = (self._marks.get(run_id) or Watermark()).advanced(records, self.poll_overlap)
+        newest = max((r.modified_on_utc for r in records), default=None)
+        # Only versions inside the overlap window matter to a poll: hash just those.
+        edge = [r for r in records if newest and r.modified_on_utc >= newest - self.poll_overlap]
+        mark = (self._marks.get(run_id) or Watermark()).advanced(edge, self.poll_overlap)
         if len(mark.seen) > _SEEN_LIMIT:
             # Thousands of records on one modified-on (a mass import): keep the value only,
             # so the run's memory stays bounded; the first poll re-reads that window.
@@ -228,7 +231,6 @@ class BulkLoad:
             counts["writes"] = writes.target_ops + writes.source_ops
             counts["calls"] = writes.calls
             counts["written_back"] = writes.written_back
-            newest = max((r.modified_on_utc for r in records), default=None)
             self._advance(session, run_id, page.cursor, counts, newest)
         if snapshot.index is not None or self.refresh_linked:
             # Only a match or a refresh looks a written record up again; otherwise keeping
@@ -419,4 +421,5 @@ class BulkLoad:
             clock=self._clock,
             owner=f"bulk:{run_id}",
             lease_ttl=self.lease_ttl,
+            vault=self._vault,
         )
