@@ -13,7 +13,7 @@ from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, is_sealed, seal, unseal
 from syncloom.engine.record_log import RecordLog
 from syncloom.errors import MappingError, VaultError
 from syncloom.vault import Keyring, MasterKey, Vault
-from tests.e2e.world import world
+from tests.e2e.world import flow_document, world
 
 SECRET = "zq7-Secret-Holdings-4417"
 TOKEN = "tok_9f8e7d6c5b4a39281706"
@@ -42,6 +42,8 @@ def _stored_bytes(tmp_path: Path) -> bytes:
 def _protect(inst, vault: Vault) -> None:  # type: ignore[no-untyped-def]
     inst.log.vault = vault
     inst.dead_letters.vault = vault
+    for unit in inst.flows.values():
+        unit.job.binder.vault = vault
 
 
 @pytest.mark.e2e
@@ -164,3 +166,29 @@ def test_record_log_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path)
         assert LogEntryView.of(row, vault).error == error  # what the portal shows
         with pytest.raises(VaultError):
             LogEntryView.of(row, _vault())
+
+
+@pytest.mark.e2e
+def test_link_snapshots_are_sealed_at_rest_and_open_for_the_next_sync(tmp_path):
+    from syncloom.engine.flows import Side
+    from syncloom.store.models import Link
+
+    vault = _vault()
+    with world(tmp_path, flow_document(), records=1) as w:
+        _protect(w.inst, vault)
+        job = w.inst.unit("accounts").job
+        ident = str(uuid.uuid4())
+        w.run(w.crm.create("Account", {"Name": SECRET}, ident))
+        key = job.source.key(ident)
+        assert w.run(job.run(key)).action == "created"
+        with w.sessions() as session:
+            (link,) = session.query(Link).filter(Link.crm_key == str(key)).all()
+            assert is_sealed(link.base_snapshot)
+        assert SECRET.encode() not in _stored_bytes(tmp_path)
+        view = job.binder.find(str(key), Side.CRM)
+        assert view is not None
+        assert SECRET in str(view.base_snapshot), "the binder opens the snapshot"
+        # The next sync plans three ways against the opened snapshot and writes the change.
+        w.run(w.crm.update("Account", ident, {"Name": SECRET + "-2"}))
+        assert w.run(job.run(key)).action == "updated"
+        assert SECRET.encode() not in _stored_bytes(tmp_path)

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.engine.clock import Clock
 from syncloom.engine.flows import Side
+from syncloom.engine.privacy import LINK_SNAPSHOT, seal, unseal
 from syncloom.store.models import Link, LinkState
+from syncloom.vault import Vault
 
 __all__ = ["Binder", "LinkView"]
 
@@ -48,14 +50,14 @@ class LinkView:
         return bound or (self.pending_key if self.state is LinkState.PENDING else None)
 
 
-def _view(link: Link) -> LinkView:
+def _view(link: Link, base_snapshot: dict[str, Any] | None) -> LinkView:
     return LinkView(
         link.id,
         link.crm_key,
         link.erp_key,
         link.pending_key,
         link.state,
-        dict(link.base_snapshot) if link.base_snapshot else None,
+        base_snapshot,
         link.legal_entity,
         link.lease_owner,
         link.lease_expires_at,
@@ -70,12 +72,24 @@ class Binder:
     """Links of one Flow of one tenant."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], tenant_id: int, flow: str, clock: Clock
+        self,
+        sessions: sessionmaker[Session],
+        tenant_id: int,
+        flow: str,
+        clock: Clock,
+        vault: Vault | None = None,
     ) -> None:
         self._sessions = sessions
         self.tenant_id = tenant_id
         self.flow = flow
         self._clock = clock
+        self.vault = vault
+
+    def _view(self, link: Link) -> LinkView:
+        # The snapshot holds the record's last synced values: sealed at rest, opened here.
+        stored = link.base_snapshot
+        snapshot = unseal(self.vault, self.tenant_id, LINK_SNAPSHOT, stored) if stored else None
+        return _view(link, snapshot or None)
 
     def now(self) -> datetime:
         """The binder's clock, for lease checks."""
@@ -88,7 +102,7 @@ class Binder:
         """Return the link holding ``key`` on ``side`` (bound or reserved), if any."""
         with self._sessions() as session:
             link = self._find(session, key, side)
-            return _view(link) if link else None
+            return self._view(link) if link else None
 
     def _find(self, session: Session, key: str, side: Side) -> Link | None:
         pending = (Link.pending_key == key) & (Link.state == LinkState.PENDING)
@@ -111,7 +125,7 @@ class Binder:
         with self._sessions() as session:
             existing = self._find(session, key, side)
             if existing is not None:
-                return _view(existing)
+                return self._view(existing)
             link = Link(
                 tenant_id=self.tenant_id,
                 flow=self.flow,
@@ -129,8 +143,8 @@ class Binder:
                 found = self._find(session, key, side)
                 if found is None:
                     raise
-                return _view(found)
-            return _view(link)
+                return self._view(found)
+            return self._view(link)
 
     def bind(
         self,
@@ -151,12 +165,12 @@ class Binder:
         link.crm_key, link.erp_key = crm_key, erp_key
         link.pending_key = None
         link.state = LinkState.LINKED
-        link.base_snapshot = base_snapshot
+        link.base_snapshot = seal(self.vault, self.tenant_id, LINK_SNAPSHOT, base_snapshot)
         link.crm_hash, link.erp_hash = crm_hash, erp_hash
         link.legal_entity = legal_entity or link.legal_entity
         link.synced_at = self._clock.now_utc()
         session.flush()
-        return _view(link)
+        return self._view(link)
 
     def unbind(self, session: Session, link_id: int) -> None:
         """Mark a link broken (its twin is gone) inside the caller's transaction."""

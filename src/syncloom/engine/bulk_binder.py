@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncloom.engine.bulk_plan import Action, LinkRow, Planned
 from syncloom.engine.clock import Clock
 from syncloom.engine.flows import Side
+from syncloom.engine.privacy import LINK_SNAPSHOT, seal, unseal
 from syncloom.store.models import Link, LinkState
+from syncloom.vault import Vault
 
 __all__ = ["PageBinder", "Settled"]
 
@@ -55,8 +57,10 @@ class PageBinder:
         clock: Clock,
         owner: str,
         lease_ttl: timedelta = timedelta(minutes=10),
+        vault: Vault | None = None,
     ) -> None:
         self._sessions = sessions
+        self.vault = vault
         self.tenant_id = tenant_id
         self.flow = flow
         self.source_side = source_side
@@ -94,11 +98,20 @@ class PageBinder:
                     link.state,
                     getattr(link, _attr(self.source_side.other)),
                     link.pending_key,
-                    dict(link.base_snapshot) if link.base_snapshot else None,
+                    self._snapshot(link.base_snapshot),
                     self._is_leased(link, now),
                 )
                 for link in session.scalars(query)
             }
+
+    def _snapshot(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Base snapshots hold the last synced values: sealed at rest, opened for the plan.
+        if not stored:
+            return None
+        return unseal(self.vault, self.tenant_id, LINK_SNAPSHOT, stored) or None
+
+    def _sealed(self, base: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if base is None else seal(self.vault, self.tenant_id, LINK_SNAPSHOT, base)
 
     def taken(self, target_keys: Collection[str]) -> set[str]:
         """Which of ``target_keys`` are already bound or reserved in this flow."""
@@ -206,7 +219,7 @@ class PageBinder:
                 "link_id": done.link_id,
                 "crm_key": done.crm_key,
                 "erp_key": done.erp_key,
-                "base_snapshot": done.planned.base,
+                "base_snapshot": self._sealed(done.planned.base),
                 "crm_hash": done.crm_hash,
                 "erp_hash": done.erp_hash,
                 **(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.engine.privacy import (
     DEAD_LETTER_PAYLOAD,
+    LINK_SNAPSHOT,
     RECORD_LOG_DIFF,
     RECORD_LOG_ERROR,
     unseal,
@@ -67,7 +68,8 @@ class _Eraser:
             if _mentions(email, payload, letter.error_text):
                 keys.add(letter.record_key)
         for link in self.session.scalars(Link.scoped(self.tenant_id)):
-            if _mentions(email, link.base_snapshot):
+            snapshot = unseal(self.vault, self.tenant_id, LINK_SNAPSHOT, link.base_snapshot)
+            if _mentions(email, snapshot):
                 keys.update(k for k in (link.crm_key, link.erp_key) if k)
         return keys
 

@@ -150,7 +150,7 @@ class Installation:
             source=source,
             target=target,
             mapper=mapper,
-            binder=Binder(self.sessions, self.tenant_id, flow.name, self.clock),
+            binder=Binder(self.sessions, self.tenant_id, flow.name, self.clock, self.log.vault),
             echo=self.echo,
             ledger=self.ledger,
             log=self.log,

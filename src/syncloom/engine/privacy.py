@@ -1,7 +1,8 @@
 """Privacy: record payloads sealed at rest, kept only as long as the tenant says.
 
 What does a stolen database tell about the people in it? Without the master key, nothing from
-the record log's diffs and error texts or the dead letters' payloads: all are sealed through
+the record log's diffs and error texts, the dead letters' payloads or the links' base
+snapshots (the values last synced, for three-way conflict checks): all are sealed through
 the vault, stored as ``{"sealed": "<base64>"}`` (JSON columns) or ``sealed:<base64>`` (text
 columns, since a vendor's error text often echoes the values it refused) and bound to
 (tenant, purpose), so a sealed value
@@ -36,6 +37,7 @@ from syncloom.vault import Binding, Vault
 
 __all__ = [
     "DEAD_LETTER_PAYLOAD",
+    "LINK_SNAPSHOT",
     "PRIVACY_DOCUMENT",
     "RECORD_LOG_DIFF",
     "RECORD_LOG_ERROR",
@@ -52,6 +54,7 @@ __all__ = [
 PRIVACY_DOCUMENT = "privacy"
 RECORD_LOG_DIFF = "record_log.diff"
 RECORD_LOG_ERROR = "record_log.error"
+LINK_SNAPSHOT = "link.base_snapshot"
 DEAD_LETTER_PAYLOAD = "dead_letter.payload"
 _SEALED = "sealed"
 _SEALED_TEXT = "sealed:"
