@@ -100,6 +100,11 @@ def test_city_lookup_is_written_as_the_city_name_and_follows_a_change(tmp_path):
         account = _account(w, UsrLegalEntity="usmf", CityId=cities[0].key.id)
         outcome = w.sync("accounts_customers", account.key)
         assert _customer(w, outcome)["AddressCity"] == "Springfield"
+        # Another edit: the city's name is no change (the base holds the name, not the id).
+        w.run(w.crm.update("Account", account.key.id, {"Phone": "+1 555 0199"}))
+        edited = w.sync("accounts_customers", account.key)
+        assert edited.action == "updated"
+        assert "AddressCity" not in str(edited.diff), edited.diff
         w.run(w.crm.update("Account", account.key.id, {"CityId": cities[1].key.id}))
         assert w.sync("accounts_customers", account.key).action == "updated"
         assert _customer(w, outcome)["AddressCity"] == "Shelbyville"

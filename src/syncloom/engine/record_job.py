@@ -540,7 +540,7 @@ class RecordJob:
         created = await self.create(payload, ident)
         await self.create_lines(created, lines, legal_entity)
         written_back = await self.write_back(source, created, legal_entity)
-        base = jsonable(self.mapper.map(source.values))
+        base = jsonable(self.base_view(source, payload))
         self.settle(
             source,
             created,
@@ -551,6 +551,16 @@ class RecordJob:
             legal_entity=legal_entity,
         )
         return JobOutcome("created", "", str(source.key), str(created.key), 1 + bool(written_back))
+
+    def base_view(self, source: Record, payload: Values) -> dict[str, object]:
+        """Runs after a create: the mapped view the next update compares with.
+
+        Fields set by a lookup or rules hold what was written (a city's name), not what the
+        field map alone gives (its id), or the next update would see them as changed.
+        """
+        looked_up = {e.target for e in self.flow.fields if e.lookup is not None or e.rules}
+        view = self.mapper.map(source.values)
+        return {k: payload.get(k, v) if k in looked_up else v for k, v in view.items()}
 
     def _inherited(self, payload: dict[str, object]) -> dict[str, object]:
         """Take the document's fields that its lines carry instead (``lines.inherit``)."""
