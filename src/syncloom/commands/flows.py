@@ -81,6 +81,65 @@ def import_flows(
         out.print(f"flows saved as version {saved.version}", highlight=False)
 
 
+@flows_app.command("solution")
+def import_solution(
+    name: Annotated[str, typer.Argument(help="creatio_intacct or creatio_d365.")],
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="A choice as key=value, e.g. opportunity_target=sales_order (repeat)."),
+    ] = None,
+    connection: Annotated[
+        list[str] | None,
+        typer.Option(help="Rename a shipped Connection as shipped=yours (repeat)."),
+    ] = None,
+    entity_connection: Annotated[
+        list[str] | None,
+        typer.Option(help="Write one entity through its own Connection: E100=name (repeat)."),
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Keep just this flow (repeat).")] = None,
+    comment: Annotated[str, typer.Option(help="Why this version.")] = "",
+    author: Annotated[str, typer.Option(help="Who saves it.")] = "cli",
+    tenant: TenantOption = None,
+) -> None:
+    """Save a packaged Solution, with its options applied, as a new flow document version."""
+    from syncloom.engine.flows import dump_flows
+    from syncloom.node import FLOWS_DOCUMENT
+    from syncloom.solutions import load_solution
+    from syncloom.store.config_versions import ConfigVersions
+
+    with errors():
+        document = load_solution(
+            name,
+            connections=_pairs(connection, "--connection"),
+            entity_connections=_pairs(entity_connection, "--entity-connection"),
+            only=tuple(only) if only else None,
+            **_pairs(option, "--option"),
+        )
+    ctx = open_context(tenant)
+    with ctx.sessions.begin() as session:
+        saved = ConfigVersions(session).save(
+            ctx.tenant_id,
+            FLOWS_DOCUMENT,
+            dump_flows(document),
+            author=author,
+            comment=comment or f"Solution {name}",
+        )
+        out.print(
+            f"{name}: {len(document.flows)} flows saved as version {saved.version}",
+            highlight=False,
+        )
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise fail(f"{option} {value!r} is not key=value")
+        pairs[key] = rest
+    return pairs
+
+
 @flows_app.command("export")
 def export_flows(tenant: TenantOption = None) -> None:
     """Print the newest flow document as YAML."""
