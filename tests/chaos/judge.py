@@ -102,6 +102,12 @@ class RoundReport:
     converged: bool
     converge_s: float
     examples: list[str]
+    database: str = "sqlite"
+    workers: int = 1
+    # What happened to each killed worker: restarted under its id, or taken over.
+    events: list[str] = field(default_factory=list)
+    # From the moment the faults went on (kills and restarts included) to convergence.
+    since_faults_s: float | None = None
 
 
 def write_reports(name: str, reports: list[RoundReport]) -> Path:

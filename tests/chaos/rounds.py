@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import subprocess
 import time
 
 from syncloom.connectors.creatio import CreatioConnector
@@ -90,3 +91,98 @@ def run_round(
 
 def _delta(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {kind: count - before.get(kind, 0) for kind, count in now.items()}
+
+
+def _ready(world: ChaosWorld, executor_id: str) -> int:
+    if not world.log_file.exists():
+        return 0
+    text = world.log_file.read_text(encoding="utf-8", errors="replace")
+    return text.count(f"worker {executor_id} is ready")
+
+
+def _start(world: ChaosWorld, executor_id: str) -> subprocess.Popen[bytes]:
+    before = _ready(world, executor_id)
+    process = world.start_worker(executor_id)
+    came_up, _ = wait_until(lambda: _ready(world, executor_id) > before, 120)
+    assert came_up, world.log_file.read_text(encoding="utf-8", errors="replace")[-3000:]
+    return process
+
+
+def _kill_in_the_cluster(
+    world: ChaosWorld,
+    rng: random.Random,
+    live: dict[str, subprocess.Popen[bytes]],
+    kills: int,
+    round_no: int,
+) -> list[str]:
+    """SIGKILL random workers at random moments; each is restarted or taken over."""
+    events = []
+    for kill_no in range(kills):
+        victim = rng.choice(sorted(live))
+        time.sleep(rng.uniform(0.2, 3.0))
+        if rng.random() < 0.5:
+            world.expire_sessions()
+        world.kill(live.pop(victim))
+        if rng.random() < 0.5:
+            # The same executor id comes back and resumes its own pending runs.
+            live[victim] = _start(world, victim)
+            events.append(f"{victim} restarted")
+        else:
+            # It never comes back: the survivor gets its runs, a fresh worker joins.
+            world.recover(victim)
+            fresh = f"chaos-r{round_no}k{kill_no}"
+            live[fresh] = _start(world, fresh)
+            events.append(f"{victim} taken over, {fresh} joined")
+    return events
+
+
+def run_cluster_round(
+    world: ChaosWorld,
+    rng: random.Random,
+    round_no: int,
+    executors: list[str],
+    *,
+    new: int,
+    updates: int,
+    kills: int,
+) -> RoundReport:
+    """A round on PostgreSQL with ``len(executors)`` ``syncloom worker`` processes.
+
+    ``executors`` holds the ids that run at the end of the round; the next round starts the
+    same ids, so every run a worker left pending is resumed by its own id or was taken over.
+    """
+    world.clear_faults()
+    updated = asyncio.run(_edit(world, rng, round_no, new, updates))
+    before = {name: dict(sim.admin("stats")["faults_injected"]) for name, sim in world.sims.items()}
+    world.set_faults(FAULTS)
+    world.expire_sessions()
+    faults_on = time.monotonic()
+    live = {executor_id: _start(world, executor_id) for executor_id in executors}
+    events = _kill_in_the_cluster(world, rng, live, kills, round_no)
+    converged, took_s = wait_until(lambda: judge(world).clean, CONVERGE_S, interval_s=0.5)
+    since_faults_s = time.monotonic() - faults_on
+    tally = judge(world)
+    world.stop_workers()
+    executors[:] = sorted(live)
+    faults = {
+        name: _delta(sim.admin("stats")["faults_injected"], before[name])
+        for name, sim in world.sims.items()
+    }
+    return RoundReport(
+        round=round_no,
+        created=new,
+        updated=updated,
+        kills=kills,
+        faults=faults,
+        accounts=tally.accounts,
+        lost=tally.lost,
+        duplicated=tally.duplicated,
+        divergent=tally.divergent,
+        converged=converged,
+        converge_s=round(took_s, 1),
+        examples=tally.examples,
+        database="postgresql",
+        workers=len(live),
+        events=events,
+        since_faults_s=round(since_faults_s, 1),
+    )

@@ -146,6 +146,42 @@ class ChaosWorld:
         self.workers.append(process)
         return process
 
+    def env(self, executor_id: str) -> dict[str, str]:
+        """The environment of a ``syncloom`` process of this world."""
+        return {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "SSL_CERT_FILE": self.ca_file,
+            "SYNCLOOM_DATABASE_URL": self.database_url,
+            "SYNCLOOM_KEY_FILE": str(self.keyring_file),
+            "SYNCLOOM_EXECUTOR_ID": executor_id,
+            "SYNCLOOM_LOG_LEVEL": "WARNING",
+        }
+
+    def start_worker(self, executor_id: str, concurrency: int = 8) -> subprocess.Popen[bytes]:
+        """Start ``syncloom worker`` as ``executor_id``: schedules, polls and record jobs."""
+        with self.log_file.open("ab") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "syncloom.cli", "worker", "--concurrency", str(concurrency)],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=self.env(executor_id),
+            )
+        self.workers.append(process)
+        return process
+
+    def recover(self, executor_id: str) -> None:
+        """``syncloom recover``: hand a departed worker's pending runs to the live ones."""
+        with self.log_file.open("ab") as sink:
+            subprocess.run(
+                [sys.executable, "-m", "syncloom.cli", "recover", executor_id, "--no-wait"],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=self.env("chaos-recover"),
+                check=True,
+                timeout=120,
+            )
+
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """SIGKILL a worker: no shutdown hook, no flush, no goodbye."""
         if process.poll() is None:
@@ -183,7 +219,12 @@ class ChaosWorld:
 
 
 def _write_database(
-    url: str, vault: Vault, sims: dict[str, Simulated], ca_file: str, creds: Credentials
+    url: str,
+    vault: Vault,
+    sims: dict[str, Simulated],
+    ca_file: str,
+    creds: Credentials,
+    flows: str = CHAOS_FLOWS,
 ) -> int:
     secrets: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         "crm": ("creatio", {"username": "Supervisor", "password": creds.crm_password}, {}),
@@ -222,17 +263,32 @@ def _write_database(
             session.add(row)
             session.flush()
             seal_credentials(vault, row, values)
-        ConfigVersions(session).save(tenant.id, "flows", CHAOS_FLOWS, author="chaos")
+        ConfigVersions(session).save(tenant.id, "flows", flows, author="chaos")
         return tenant.id
+
+
+def scheduled(flows: str, cron: str) -> str:
+    """``flows`` with every flow polled on ``cron`` by whichever worker the schedule lands on."""
+    return flows.replace("    key: {", f'    schedule: {{cron: "{cron}"}}\n    key: {{')
 
 
 @contextmanager
 def chaos_world(
-    tmp_path: Path, *, records: int = 2, seed: int = 1, credentials: Credentials | None = None
+    tmp_path: Path,
+    *,
+    records: int = 2,
+    seed: int = 1,
+    credentials: Credentials | None = None,
+    database_url: str | None = None,
+    flows: str = CHAOS_FLOWS,
 ) -> Iterator[ChaosWorld]:
-    """Start the three simulators and write the database and keyring a worker starts from."""
+    """Start the three simulators and write the database and keyring a worker starts from.
+
+    The database is a fresh SQLite file unless ``database_url`` names an empty one (the
+    PostgreSQL rounds).
+    """
     creds = credentials or Credentials()
-    url = f"sqlite:///{tmp_path / 'chaos.db'}"
+    url = database_url or f"sqlite:///{tmp_path / 'chaos.db'}"
     upgrade(url)
     keyring = Keyring(MasterKey.generate())
     keyring_file = tmp_path / "master.keys"
@@ -276,7 +332,7 @@ def chaos_world(
                 str(certs.ca_file),
             ),
         }
-        tenant_id = _write_database(url, Vault(keyring), sims, str(certs.ca_file), creds)
+        tenant_id = _write_database(url, Vault(keyring), sims, str(certs.ca_file), creds, flows)
         world = ChaosWorld(tmp_path, url, keyring_file, tenant_id, sims, str(certs.ca_file), creds)
         stack.callback(world.stop_workers)
         yield world
