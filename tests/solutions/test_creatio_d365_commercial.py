@@ -212,6 +212,10 @@ def test_quotation_lines_take_price_and_discount_from_trade_agreements(tmp_path)
                 PriceCurrencyCode="USD",
                 **values,
             )
+        # An agreement in another currency than the document's does not apply.
+        _agreement(w, "SalesPriceAgreements", "TAJ-EUR", ItemNumber="P00006",
+                   CustomerAccountNumber="C00010", Price=Decimal(1), PriceCurrencyCode="EUR",
+                   PriceApplicableFromDate=date(2025, 1, 1))  # fmt: skip
         lines = [
             {"ProductId": seed_id("Product", "P00002"), "Quantity": Decimal(12),
              "Price": crm_price, "Amount": crm_price * 12, "UsrDiscountPercent": Decimal(1)},
@@ -227,7 +231,7 @@ def test_quotation_lines_take_price_and_discount_from_trade_agreements(tmp_path)
         assert by_item["P00002"]["LineDiscountPercentage"] == Decimal(5)
         # The customer's own agreement, at the break for 12 units; the expired one is ignored.
         assert by_item["P00005"]["SalesPrice"] == Decimal(40)
-        # No agreement: the Creatio price and discount stay.
+        # No agreement (in USD): the Creatio price and discount stay.
         assert by_item["P00006"]["SalesPrice"] == Decimal(77)
         assert by_item["P00006"]["LineDiscountPercentage"] == Decimal(2)
 
