@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.table import Table
@@ -113,7 +113,8 @@ def import_solution(
             connections=_pairs(connection, "--connection"),
             entity_connections=_pairs(entity_connection, "--entity-connection"),
             only=tuple(only) if only else None,
-            **_pairs(option, "--option"),
+            # Choices are keyword arguments by design; their names are checked on load.
+            **cast("dict[str, Any]", _pairs(option, "--option")),
         )
     ctx = open_context(tenant)
     with ctx.sessions.begin() as session:
