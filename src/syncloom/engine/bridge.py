@@ -11,9 +11,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 __all__ = ["LoopBridge"]
+
+# Jobs on the loop hand their database calls to these threads (``asyncio.to_thread``); the
+# interpreter's default of cpu + 4 would queue the calls of sixteen jobs on a small machine.
+DATABASE_THREADS = 32
 
 T = TypeVar("T")
 
@@ -30,6 +35,8 @@ class LoopBridge:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        self._executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="syncloom-db")
+        self.loop.set_default_executor(self._executor)
         self._thread = threading.Thread(target=self._serve, name="syncloom-io", daemon=True)
         self._thread.start()
 
@@ -53,3 +60,4 @@ class LoopBridge:
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
+        self._executor.shutdown(wait=False)

@@ -11,6 +11,7 @@ Each step is a small hook; its docstring says when it runs.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -222,11 +223,12 @@ class RecordJob:
             # twice finds the twin inactive already and writes nothing.
             return await self.on_source_retired(pair.source, pair)
         hinted = pair.source if side is self.source else pair.target
-        echo = self.skip_echo(hinted, side) if hinted is not None and not force else None
+        echo = await self._echo_of(hinted, side, force)
         if echo is not None:
-            return self.note(echo)
+            return await asyncio.to_thread(self.note, echo)
         if not self.mapper.accepts(pair.source.values):
-            return self.note(JobOutcome("skipped", "filtered out", str(pair.source.key)))
+            outcome = JobOutcome("skipped", "filtered out", str(pair.source.key))
+            return await asyncio.to_thread(self.note, outcome)
         # A reservation still pending means a create that never settled (a crash after the
         # create call, or before its lines and write-back): finish the create, idempotently.
         resuming = pair.link is not None and pair.link.state is LinkState.PENDING
@@ -246,6 +248,15 @@ class RecordJob:
             )
         return outcome
 
+    async def _echo_of(
+        self, hinted: Record | None, side: FlowSide, force: bool
+    ) -> JobOutcome | None:
+        if hinted is None or force:
+            return None
+        # Database calls leave the event loop: one job waiting for the database's write lock
+        # must not hold up the HTTP calls of every other job in the process.
+        return await asyncio.to_thread(self.skip_echo, hinted, side)
+
     def _side_of(self, hint: RecordKey) -> FlowSide:
         for side in (self.source, self.target):
             if side.owns(hint):
@@ -255,7 +266,7 @@ class RecordJob:
     # -- hooks ----------------------------------------------------------------------------
     async def read_pair(self, hint: RecordKey, side: FlowSide) -> _Pair:
         """Runs first: find the twin through the link and read both records now."""
-        link = self.binder.find(str(hint), side.side)
+        link = await asyncio.to_thread(self.binder.find, str(hint), side.side)
         if link is not None and link.leased_at(self.binder.now()):
             # A bulk page owns this record until it settles; come back when it has.
             raise TransientError(
@@ -532,8 +543,12 @@ class RecordJob:
         ident = render_key(
             self.flow.key.template, source=source.key, payload=payload, legal_entity=legal_entity
         )
-        reserved = self.binder.reserve(
-            str(source.key), self.source.side, str(self.target.key(ident)), legal_entity
+        reserved = await asyncio.to_thread(
+            self.binder.reserve,
+            str(source.key),
+            self.source.side,
+            str(self.target.key(ident)),
+            legal_entity,
         )
         if reserved.pending_key and reserved.state is LinkState.PENDING:
             ident = RecordKey.parse(reserved.pending_key).id
@@ -541,7 +556,8 @@ class RecordJob:
         await self.create_lines(created, lines, legal_entity)
         written_back = await self.write_back(source, created, legal_entity)
         base = jsonable(self.base_view(source, payload))
-        self.settle(
+        await asyncio.to_thread(
+            self.settle,
             source,
             created,
             base,
@@ -777,7 +793,8 @@ class RecordJob:
         action = "unchanged" if plan.is_noop else "updated"
         if link is None:
             action = "matched" if plan.is_noop else "matched_updated"
-        self.settle(
+        await asyncio.to_thread(
+            self.settle,
             source,
             target,
             plan.base,
