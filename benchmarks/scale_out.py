@@ -3,11 +3,14 @@
 Run with ``.venv/bin/python -m benchmarks.scale_out [--quick] [--records N] [--latency-ms L]``
 (PostgreSQL from ``SYNCLOOM_TEST_PG_URL``, default ``postgresql://postgres@127.0.0.1/test``).
 Each round makes a fresh database and fresh simulators (``N`` Creatio Accounts, latency added
-to every request), starts ``syncloom worker`` processes (16 record jobs each) and times from
-their start until every Account is linked to an Intacct customer. The flow polls every two
-seconds, so one poll enqueues the load and the workers share the queue. Then it checks that
-no record was processed twice: one customer per Account, at most one ``created`` record-log
-entry per key. Process start-up (a few seconds) is inside the time of both rounds.
+to every request), starts ``syncloom worker`` processes (16 record jobs each) and waits until
+every Account is linked to an Intacct customer. The flow polls every two seconds, so one poll
+enqueues the load and the workers share the queue. Then it checks that no record was processed
+twice: one customer per Account, at most one ``created`` record-log entry per key.
+
+Two times are reported per round: from the processes' start (start-up inside), and from the
+first record job enqueued (the runtime's own table says when) to the last Account linked, which
+is the rate the workers sustain once they are up.
 """
 
 from __future__ import annotations
@@ -17,37 +20,61 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.scale.cluster import cluster, wait_for
+import sqlalchemy as sa
+from tests.scale.cluster import Cluster, cluster, wait_for
 
 from syncloom.testing import SimulatorHandle
 
 PG_URL = os.environ.get("SYNCLOOM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def round_trip(workers: int, records: int, latency_ms: float) -> tuple[float, bool]:
-    """Time one load with ``workers`` workers; returns (seconds, each record once)."""
+@dataclass(frozen=True)
+class Round:
+    """One timed load."""
+
+    workers: int
+    records: int
+    with_start_s: float
+    from_first_job_s: float
+    once: bool
+
+
+def round_trip(workers: int, records: int, latency_ms: float) -> Round:
+    """Time one load with ``workers`` workers."""
     with tempfile.TemporaryDirectory() as tmp, cluster(PG_URL, Path(tmp), records=records) as w:
         for url in (w.crm_url, w.erp_url):
             SimulatorHandle(url).set_faults(latency_ms=latency_ms)
-        started = time.perf_counter()
+        started = time.time()
         for n in range(workers):
             w.start_worker(f"w{n + 1}")
         wait_for(lambda: w.linked() >= records, w, 3_600, "every account linked")
-        seconds = time.perf_counter() - started
+        finished = time.time()
         keys = w.target_keys()
         per_key = w.log_actions()
         once = len(keys) == len(set(keys)) == records and all(
             actions["created"] <= 1 for actions in per_key.values()
         )
+        timed = Round(workers, records, finished - started, finished - first_job(w), once)
         print(
-            f"{workers} worker(s): {records} records in {seconds:6.1f} s = "
-            f"{records / seconds:5.1f} records/s; by worker {dict(w.runs_by_executor())}; "
-            f"each record once: {once}",
+            f"{workers} worker(s): {records} records in {timed.with_start_s:6.1f} s with start-up "
+            f"({records / timed.with_start_s:5.1f}/s), {timed.from_first_job_s:6.1f} s from the "
+            f"first job ({records / timed.from_first_job_s:5.1f}/s); by worker "
+            f"{dict(w.runs_by_executor())}; each record once: {once}",
             flush=True,
         )
-        return seconds, once
+        return timed
+
+
+def first_job(world: Cluster) -> float:
+    """When the first record job was enqueued (epoch seconds), from the runtime's table."""
+    query = sa.text(
+        "SELECT min(created_at) FROM dbos.workflow_status WHERE name = 'syncloom.sync_record'"
+    )
+    with world.sessions() as session:
+        return float(session.scalar(query)) / 1000.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,10 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args(argv)
     records = args.records or (500 if args.quick else 3_000)
-    one, once_1 = round_trip(1, records, args.latency_ms)
-    two, once_2 = round_trip(2, records, args.latency_ms)
-    print(f"two workers run at {one / two:.2f}x the rate of one (goal 1.6x)")
-    return 0 if once_1 and once_2 else 1
+    one = round_trip(1, records, args.latency_ms)
+    two = round_trip(2, records, args.latency_ms)
+    print(
+        f"two workers run at {one.from_first_job_s / two.from_first_job_s:.2f}x the rate of one "
+        f"from the first job, {one.with_start_s / two.with_start_s:.2f}x with start-up "
+        "(goal 1.6x)"
+    )
+    return 0 if one.once and two.once else 1
 
 
 if __name__ == "__main__":
