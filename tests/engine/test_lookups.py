@@ -198,3 +198,18 @@ def test_checks_refuse_a_lookup_on_a_field_that_travels_back():
     )
     with pytest.raises(FlowDocumentError, match="to the target only"):
         load_flows(text)
+
+
+def test_a_search_repeated_for_one_record_is_sent_once():
+    entity = Entity(AGREEMENTS)
+    runner = LookupRunner(entity.search, today=lambda: TODAY)
+    context = {"ItemNumber": "A", "CustomerAccount": "C1", "PriceGroup": "G", "Quantity": 1}
+
+    async def two_records() -> None:
+        for _ in range(2):
+            scope = runner.base_context(context)  # a record's lookups start here
+            assert await runner.value(_price(), scope, None, "SalesPrice") == Decimal(90)
+            assert await runner.value(_price(), scope, None, "SalesPrice") == Decimal(90)
+
+    asyncio.run(two_records())
+    assert len(entity.searches) == 2  # once per record, not once per lookup

@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -44,6 +45,10 @@ TODAY = "today"
 Search = Callable[[str, str, Values], Awaitable[Sequence[Record]]]
 """Search one Connection's entity for records whose fields equal the criteria."""
 
+_Searched = dict[tuple[str, str, tuple[tuple[str, str], ...]], Sequence[Record]]
+# The searches of the record whose lookups run in this task, by connection, entity, criteria.
+_SEARCHES: ContextVar[_Searched | None] = ContextVar("syncloom_lookup_searches", default=None)
+
 
 class LookupRunner:
     """Runs the lookups of field maps and contexts through the Connections' connectors."""
@@ -53,7 +58,12 @@ class LookupRunner:
         self._today = today
 
     def base_context(self, *layers: Mapping[str, object]) -> dict[str, object]:
-        """``today`` and the given layers of values, the later layers winning."""
+        """Start one record's lookups: ``today`` and the layers of values, later ones winning.
+
+        From here until the next record's start in the same task, a search asked again with
+        the same criteria (two lines of one item, two values of one customer) is sent once.
+        """
+        _SEARCHES.set({})
         context: dict[str, object] = {TODAY: self._today()}
         for layer in layers:
             context.update(layer)
@@ -124,13 +134,25 @@ class LookupRunner:
             extra = _criteria(alternative, context)
             if extra is None:
                 continue
-            rows = await self._search(spec.connection, spec.entity, {**base, **extra})
+            rows = await self._remembered(spec.connection, spec.entity, {**base, **extra})
             inside = [
                 r for r in rows if all(_holds(rule, r.values, context) for rule in spec.ranges)
             ]
             if inside:
                 return inside
         return []
+
+    async def _remembered(
+        self, connection: str, entity: str, criteria: dict[str, object]
+    ) -> Sequence[Record]:
+        memo = _SEARCHES.get()
+        key = (connection, entity, tuple(sorted((k, repr(v)) for k, v in criteria.items())))
+        if memo is not None and key in memo:
+            return memo[key]
+        rows = await self._search(connection, entity, criteria)
+        if memo is not None:
+            memo[key] = rows
+        return rows
 
 
 def uses_lookups(flow: Flow) -> bool:
