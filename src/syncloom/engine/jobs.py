@@ -100,8 +100,7 @@ def sync_record(
         attempt += 1
         result = _attempt(tenant_id, flow, key, overrides, attempt, first_failure)
         if result["status"] == "ok":
-            _settle_hints(tenant_id, key, result["started_at"], None)
-            return result
+            return result  # the attempt closed the hints it covered
         first_failure = result["first_failure"]
         if result["action"] == RetryAction.RETRY.value:
             sleep(float(result["delay_s"]))
@@ -140,6 +139,9 @@ def _attempt(
             "record_key": getattr(exc, "record_key", None),
             "started_at": now,
         }
+    # Closing the hints inside the attempt saves a checkpoint and a transaction on every job;
+    # an attempt run again after a crash closes nothing new.
+    _close_hints(inst, key, now, None)
     return {"status": "ok", **outcome.as_dict(), "started_at": now}
 
 
@@ -152,11 +154,14 @@ def _outcome(result: dict[str, Any]) -> str:
 @durable_step(name="syncloom.sync_record.settle_hints")
 def _settle_hints(tenant_id: int, key: str, started_at: float, outcome: str | None) -> None:
     """Close the stored hints this job covered: done, or failed with ``outcome``."""
-    inst = installation(tenant_id)
+    _close_hints(installation(tenant_id), key, started_at, outcome)
+
+
+def _close_hints(inst: Installation, key: str, started_at: float, outcome: str | None) -> None:
     with inst.sessions.begin() as session:
         intake_events.settle(
             session,
-            tenant_id,
+            inst.tenant_id,
             key,
             covered_before=datetime.fromtimestamp(started_at, UTC),
             now=inst.clock.now_utc(),
