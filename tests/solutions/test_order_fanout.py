@@ -109,7 +109,7 @@ def test_parents_then_header_then_lines_together_within_the_governor_budget(tmp_
     with world(tmp_path, load_solution("creatio_d365"), ERP, limits=limits) as w:
         order = _order_with_new_parents(w, LINES)
         simulator = w.simulators[ERP].app
-        simulator.faults.latency_ms = 40  # requests last long enough to overlap when they can
+        simulator.faults.latency_ms = 100  # requests last long enough to overlap when they can
         simulator.journal.clear()
         outcome = w.sync("orders_sales_orders", order)
         assert outcome.action == "created"
