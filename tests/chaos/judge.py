@@ -83,7 +83,24 @@ def judge(world: ChaosWorld) -> Tally:
             tally.divergent += 1
             tally.note(f"{name}: write-back {account.get('UsrErpCustomerId')!r}")
         _check_twins(tally, account, fo_customers.get(name, []), "d365", "PrimaryContactPhone")
+    for name in sorted(world.deleted):
+        _check_deleted(tally, name, customers.get(name, []), fo_customers.get(name, []))
     return tally
+
+
+def _check_deleted(
+    tally: Tally, name: str, customers: list[dict[str, Any]], fo_customers: list[dict[str, Any]]
+) -> None:
+    """A deleted Account's Intacct customer is inactive (or never made); its D365 one is gone."""
+    if len(customers) > 1:
+        tally.duplicated += len(customers) - 1
+        tally.note(f"{name} (deleted): {len(customers)} intacct twins")
+    elif customers and str(customers[0].get("STATUS", "")).lower() != "inactive":
+        tally.divergent += 1
+        tally.note(f"{name} (deleted): intacct twin still {customers[0].get('STATUS')!r}")
+    if fo_customers:
+        tally.divergent += 1
+        tally.note(f"{name} (deleted): d365 twin still there")
 
 
 @dataclass
@@ -108,6 +125,9 @@ class RoundReport:
     events: list[str] = field(default_factory=list)
     # From the moment the faults went on (kills and restarts included) to convergence.
     since_faults_s: float | None = None
+    deleted: int = 0
+    # What the webhook relay did this round: received, duplicated, held back, accepted...
+    webhooks: dict[str, int] = field(default_factory=dict)
 
 
 def write_reports(name: str, reports: list[RoundReport]) -> Path:

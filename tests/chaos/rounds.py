@@ -10,6 +10,7 @@ import asyncio
 import random
 import subprocess
 import time
+from collections import Counter
 
 from syncloom.connectors.creatio import CreatioConnector
 from tests.chaos.judge import PREFIX, RoundReport, judge
@@ -19,7 +20,9 @@ FAULTS = "429:0.04,500:0.02,503:0.02,timeout:0.01,reset:0.02,slow:0.02"
 CONVERGE_S = 150.0
 
 
-async def _edit(world: ChaosWorld, rng: random.Random, round_no: int, new: int, updates: int):
+async def _edit(
+    world: ChaosWorld, rng: random.Random, round_no: int, new: int, updates: int, deletes: int = 0
+):
     crm = CreatioConnector(
         world.sims["crm"].url, username="Supervisor", password=world.credentials.crm_password
     )
@@ -31,9 +34,27 @@ async def _edit(world: ChaosWorld, rng: random.Random, round_no: int, new: int, 
         chosen = rng.sample(earlier, min(updates, len(earlier)))
         for key in chosen:
             await crm.update("Account", key, {"Phone": f"+44 20 {rng.randrange(10**6)}"})
+        await _delete(world, crm, rng, deletes, set(chosen))
         return len(chosen)
     finally:
         await crm.aclose()
+
+
+async def _delete(
+    world: ChaosWorld, crm: CreatioConnector, rng: random.Random, count: int, spare: set[str]
+) -> None:
+    """Delete ``count`` chaos Accounts (some new this round, some synced long ago)."""
+    if not count:
+        return
+    candidates = []
+    async for page in crm.iter_keys("Account"):
+        for key in page:
+            record = await crm.get("Account", key)
+            if record and str(record.values["Name"]).startswith(PREFIX) and key not in spare:
+                candidates.append((key, str(record.values["Name"])))
+    for key, name in rng.sample(sorted(candidates), min(count, len(candidates))):
+        await crm.delete("Account", key)
+        world.deleted.add(name)
 
 
 def _started(world: ChaosWorld) -> int:
@@ -56,19 +77,31 @@ def _kill_at_random_points(world: ChaosWorld, rng: random.Random, kills: int) ->
 
 
 def run_round(
-    world: ChaosWorld, rng: random.Random, round_no: int, *, new: int, updates: int, kills: int
+    world: ChaosWorld,
+    rng: random.Random,
+    round_no: int,
+    *,
+    new: int,
+    updates: int,
+    kills: int,
+    deletes: int = 0,
 ) -> RoundReport:
     """One round: edit, break things, kill the worker, let the last worker converge."""
     world.clear_faults()
-    updated = asyncio.run(_edit(world, rng, round_no, new, updates))
+    hooks_before = Counter(world.relay.counts) if world.relay else Counter()
+    updated = asyncio.run(_edit(world, rng, round_no, new, updates, deletes))
     before = {name: dict(sim.admin("stats")["faults_injected"]) for name, sim in world.sims.items()}
     world.set_faults(FAULTS)
     world.expire_sessions()
     _kill_at_random_points(world, rng, kills)
     world.spawn()
+    if world.relay is not None:
+        # What the relay still holds goes now, late: after the deliveries that followed it.
+        asyncio.run(world.relay.flush())
     converged, took_s = wait_until(lambda: judge(world).clean, CONVERGE_S, interval_s=0.5)
     tally = judge(world)
     world.stop_workers()
+    hooks = dict(Counter(world.relay.counts) - hooks_before) if world.relay else {}
     faults = {
         name: _delta(sim.admin("stats")["faults_injected"], before[name])
         for name, sim in world.sims.items()
@@ -86,6 +119,8 @@ def run_round(
         converged=converged,
         converge_s=round(took_s, 1),
         examples=tally.examples,
+        deleted=deletes,
+        webhooks=hooks,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ from syncloom.store.config_versions import ConfigVersions
 from syncloom.store.models import Connection
 from syncloom.vault import Keyring, MasterKey, Vault, seal_credentials
 from syncloom.vault.keys import write_keyring_file
+from tests.chaos.hooks import HookRelay
 
 WORKER = Path(__file__).with_name("worker.py")
 FAST = {"rate_per_s": 500, "burst": 100, "max_in_flight": 16}
@@ -41,12 +43,15 @@ FAST = {"rate_per_s": 500, "burst": 100, "max_in_flight": 16}
 # Connection is configured with the vendor's real concurrency, as an operator would.
 IN_FLIGHT = {"crm": 16, "erp": 2, "fo": 16}
 
-# Creatio Account -> Intacct CUSTOMER (key written back) and -> D365 CustomersV3.
+# Creatio Account -> Intacct CUSTOMER (key written back; made inactive when the Account is
+# deleted) and -> D365 CustomersV3 (deleted with it).
 CHAOS_FLOWS = """
 flows:
   - name: accounts
     source: {connection: crm, entity: Account}
     target: {connection: erp, entity: CUSTOMER}
+    delete: inactivate
+    inactivate: {field: STATUS, value: inactive}
     key: {template: "SL{hash10}"}
     fields:
       - {source: Name, target: NAME}
@@ -56,6 +61,7 @@ flows:
   - name: accounts_fo
     source: {connection: crm, entity: Account}
     target: {connection: fo, entity: CustomersV3}
+    delete: propagate
     key: {template: "usmf/CR{hash10}"}
     fields:
       - {source: Name, target: OrganizationName}
@@ -73,6 +79,7 @@ class Credentials:
     erp_sender_password: str = "simsenderpw"
     erp_user_password: str = "admin"
     fo_client_secret: str = "sim-secret"
+    crm_hook_secret: str = "chaos-hook-secret"
 
     def all(self) -> list[str]:
         return [
@@ -80,6 +87,7 @@ class Credentials:
             self.erp_sender_password,
             self.erp_user_password,
             self.fo_client_secret,
+            self.crm_hook_secret,
         ]
 
 
@@ -121,6 +129,11 @@ class ChaosWorld:
     ca_file: str
     credentials: Credentials
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # Where a worker's webhook intake listens, and the relay Creatio's webhook goes through.
+    hooks_port: int = 0
+    relay: HookRelay | None = None
+    # Names of the chaos Accounts deleted in Creatio: their twins follow the delete policies.
+    deleted: set[str] = field(default_factory=set)
 
     @property
     def log_file(self) -> Path:
@@ -138,6 +151,8 @@ class ChaosWorld:
                     str(self.keyring_file),
                     "--interval-s",
                     str(interval_s),
+                    "--hooks-port",
+                    str(self.hooks_port),
                 ],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -227,7 +242,15 @@ def _write_database(
     flows: str = CHAOS_FLOWS,
 ) -> int:
     secrets: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
-        "crm": ("creatio", {"username": "Supervisor", "password": creds.crm_password}, {}),
+        "crm": (
+            "creatio",
+            {
+                "username": "Supervisor",
+                "password": creds.crm_password,
+                "webhook_secret": creds.crm_hook_secret,
+            },
+            {},
+        ),
         "erp": (
             "intacct",
             {
@@ -334,8 +357,27 @@ def chaos_world(
         }
         tenant_id = _write_database(url, Vault(keyring), sims, str(certs.ca_file), creds, flows)
         world = ChaosWorld(tmp_path, url, keyring_file, tenant_id, sims, str(certs.ca_file), creds)
+        world.hooks_port = _free_port()
+        world.relay = HookRelay(
+            f"http://127.0.0.1:{world.hooks_port}/hooks/acme/crm", creds.crm_hook_secret, seed=seed
+        )
+        relay = stack.enter_context(SimulatorServer(world.relay))
+        sims["crm"].admin(
+            "webhooks",
+            {
+                "url": f"{relay.base_url}/hooks/acme/crm",
+                "secret": creds.crm_hook_secret,
+                "entities": ["Account"],
+            },
+        )
         stack.callback(world.stop_workers)
         yield world
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_until(check: Any, timeout_s: float, interval_s: float = 0.25) -> tuple[bool, float]:
