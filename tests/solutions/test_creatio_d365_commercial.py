@@ -468,3 +468,24 @@ def test_a_swept_poll_sees_an_invoice_fall_due_though_nothing_was_edited(tmp_pat
         assert w.get(CRM, "Order", order.key.id).values["UsrInvoiceStatus"] == "Overdue"
         # A flow that is not swept reads only what changed since its watermark.
         assert w.inst.unit("on_hand_products").pollers[0].sweep is False
+
+
+def test_an_account_made_for_an_erp_customer_gets_its_legal_entitys_business_unit(tmp_path):
+    with world(tmp_path, load_solution("creatio_d365"), ERP) as w:
+        customer = w.run(
+            w.erp(ERP).create(
+                "CustomersV3",
+                {
+                    "dataAreaId": "demf",
+                    "CustomerAccount": "C90001",
+                    "OrganizationName": "Neu GmbH",
+                    "CustomerGroupId": "20",
+                },  # fmt: skip
+                "demf/C90001",
+            )
+        )
+        outcome = w.sync("customers_accounts", customer.key)
+        assert outcome.action == "created"
+        account = w.get(CRM, "Account", RecordKey.parse(outcome.target_key).id).values
+        assert account["UsrLegalEntity"] == "demf"
+        assert account["UsrBusinessUnitId"] == seed_id("UsrBusinessUnit", "Contoso Germany")
