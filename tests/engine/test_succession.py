@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
 from syncloom.connectors.base import Record, RecordKey
-from syncloom.engine.flows import FlowDocumentError, load_flows
+from syncloom.engine.bulk_index import TargetSnapshot
+from syncloom.engine.bulk_plan import Action, LinkRow, PagePlanner
+from syncloom.engine.flows import FlowDocumentError, Side, load_flows
+from syncloom.engine.mapper import FieldMapMapper
+from syncloom.engine.matcher import Matcher
+from syncloom.engine.record_job import FlowSide
 from syncloom.engine.succession import Retirement, Succession
+from syncloom.store.models import LinkState
 
 FLOW = """
 flows:
@@ -82,3 +89,29 @@ def test_two_claimants_or_another_route_are_no_succession():
     assert _survivor(two)[0] is None
     elsewhere = [_record("a", ErpId="C1")]
     assert _survivor(elsewhere, same_route=lambda r: False)[0] is None
+
+
+def test_a_bulk_load_creates_no_twin_for_an_inactive_record_and_leaves_linked_ones_to_jobs():
+    flow = _flow()
+    matcher = Matcher.from_rules(flow.match)
+    snapshot = TargetSnapshot(index=matcher.index(()), matcher=matcher)
+    snapshot.add(Record(RecordKey("erp", "CUSTOMER", "C1"), {"NAME": "Closed"}, NOW))
+
+    def side(system: str, entity: str, end: Side) -> FlowSide:
+        return FlowSide(SimpleNamespace(system=system), system, entity, end)  # type: ignore[arg-type]
+
+    planner = PagePlanner(
+        flow=flow,
+        source=side("crm", "Account", Side.CRM),
+        target=side("erp", "CUSTOMER", Side.ERP),
+        mapper=FieldMapMapper.from_flow(flow, value_maps={}),
+        snapshot=snapshot,
+        refresh_linked=True,
+    )
+    active = planner.plan_one(_record("a", Name="Open", Inactive=False), None)
+    assert active.action is Action.CREATE
+    inactive = planner.plan_one(_record("b", Name="Closed", Inactive=True), None)
+    assert (inactive.action, inactive.reason) == (Action.SKIP, "inactive, and never synced")
+    link = LinkRow(7, LinkState.LINKED, "erp:CUSTOMER:C1", None, None, False)
+    linked = planner.plan_one(_record("c", Name="Closed", Inactive=True), link)
+    assert (linked.action, linked.reason) == (Action.SKIP, "inactive")

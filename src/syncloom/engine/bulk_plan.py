@@ -21,6 +21,7 @@ from syncloom.engine.keys import render_key
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import MatchKind
 from syncloom.engine.record_job import FlowSide
+from syncloom.engine.succession import Retirement
 from syncloom.engine.sync_plan import jsonable, plan_sync
 from syncloom.errors import MappingError
 from syncloom.store.models import LinkState
@@ -118,6 +119,7 @@ class PagePlanner:
         self.mapper = mapper
         self.snapshot = snapshot
         self.refresh_linked = refresh_linked
+        self.retirement = Retirement.from_flow(flow)
         # Per source key: the values the flow's lookups and rules gave (read before planning).
         self.looked_up = looked_up or {}
 
@@ -144,6 +146,8 @@ class PagePlanner:
             return self._plan_linked(source, link)
         if not self.mapper.accepts(source.values):
             return Planned(Action.SKIP, source, reason="filtered out")
+        if self.retirement.is_retired(source.values):
+            return Planned(Action.SKIP, source, reason="inactive, and never synced")
         if link is not None:
             # A reservation left by a run that died: its key may already exist.
             twin = self.snapshot.get(link.pending_key)
@@ -162,6 +166,9 @@ class PagePlanner:
             return Planned(Action.SKIP, source, reason="twin missing", link_id=link.id)
         if not self.mapper.accepts(source.values):
             return Planned(Action.SKIP, source, reason="filtered out", link_id=link.id)
+        if self.retirement.is_retired(source.values):
+            # Deactivating the twin is the delete policy's write, which its record job makes.
+            return Planned(Action.SKIP, source, reason="inactive", link_id=link.id)
         return self._plan_pair(source, twin, link.base_snapshot, matched=False, link_id=link.id)
 
     def _plan_match(self, source: Record) -> Planned | None:
