@@ -489,3 +489,25 @@ def test_an_account_made_for_an_erp_customer_gets_its_legal_entitys_business_uni
         account = w.get(CRM, "Account", RecordKey.parse(outcome.target_key).id).values
         assert account["UsrLegalEntity"] == "demf"
         assert account["UsrBusinessUnitId"] == seed_id("UsrBusinessUnit", "Contoso Germany")
+
+
+def test_renamed_connections_rename_the_lookups_too():
+    doc = load_solution("creatio_d365", connections={"d365": "fo_prod", "creatio": "crm"})
+    named = {
+        lookup.connection
+        for flow in doc.flows
+        for lookup in [
+            *(entry.lookup for entry in flow.fields),
+            *(value.lookup for value in flow.context),
+            *(entry.lookup for entry in (flow.lines.fields if flow.lines else ())),
+        ]
+        if lookup is not None
+    }
+    assert named == {"fo_prod", "crm"}
+
+
+def test_an_installation_refuses_lookups_in_a_connection_it_does_not_have(tmp_path):
+    document = load_solution("creatio_d365", connections={"creatio": "crm_eu"})
+    with pytest.raises(ConfigError, match="lookups name unknown connections"):  # noqa: SIM117
+        with world(tmp_path, document, ERP):
+            pass

@@ -26,7 +26,7 @@ from syncloom.engine.echo import EchoFilter, FlappingDetector
 from syncloom.engine.flows import Flow, FlowDirection, FlowDocument, Side
 from syncloom.engine.governor import Governor
 from syncloom.engine.ledger import SqlWriteLedger
-from syncloom.engine.lookups import LookupRunner
+from syncloom.engine.lookups import LookupRunner, lookup_connections
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.poller import Poller, PollReport, Tx
 from syncloom.engine.record_job import FlowSide, RecordJob
@@ -129,6 +129,9 @@ class Installation:
         )
 
     def _unit(self, flow: Flow) -> FlowUnit:
+        unknown = sorted(lookup_connections(flow) - set(self.connections))
+        if unknown:
+            raise ConfigError(f"flow {flow.name!r}: its lookups name unknown connections {unknown}")
         job = self._job(flow, flow.target.connection)
         routes = flow.routing.routes.values() if flow.routing is not None else ()
         job.route_through(

@@ -37,7 +37,7 @@ from syncloom.engine.flows import (
 )
 from syncloom.errors import MappingError
 
-__all__ = ["TODAY", "LookupRunner", "Search", "decide", "uses_lookups"]
+__all__ = ["TODAY", "LookupRunner", "Search", "decide", "lookup_connections", "uses_lookups"]
 
 TODAY = "today"
 """The context name of the current date, for validity ranges."""
@@ -153,6 +153,14 @@ class LookupRunner:
         if memo is not None:
             memo[key] = rows
         return rows
+
+
+def lookup_connections(flow: Flow) -> frozenset[str]:
+    """The Connections a flow's lookups search (fields, lines and contexts)."""
+    entries = [*flow.fields, *(flow.lines.fields if flow.lines else ())]
+    values = [*flow.context, *(flow.lines.context if flow.lines else ())]
+    specs = [e.lookup for e in entries if e.lookup is not None] + [v.lookup for v in values]
+    return frozenset(spec.connection for spec in specs)
 
 
 def uses_lookups(flow: Flow) -> bool:

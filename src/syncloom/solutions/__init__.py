@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -176,3 +176,14 @@ def _rename_connections(flows: list[dict[str, Any]], connections: Mapping[str, s
             endpoint = dict(flow[end])
             endpoint["connection"] = connections.get(endpoint["connection"], endpoint["connection"])
             flow[end] = endpoint
+        for lookup in _lookups(flow):
+            lookup["connection"] = connections.get(lookup["connection"], lookup["connection"])
+
+
+def _lookups(flow: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every lookup of a flow's raw document: its fields', its lines' and their contexts'."""
+    lines = flow.get("lines") or {}
+    for part in (flow, lines):
+        for entry in [*part.get("fields", []), *part.get("context", [])]:
+            if isinstance(entry, dict) and isinstance(entry.get("lookup"), dict):
+                yield entry["lookup"]
