@@ -29,6 +29,7 @@ from syncloom.engine.flows import (
     dump_flows,
     load_flows,
 )
+from syncloom.engine.lookups import lookup_connections
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.errors import ConfigError, MappingError
 from syncloom.portal.auth import Principal
@@ -139,6 +140,7 @@ def unknown_connections(session: Session, tenant_id: int, flow: Flow) -> list[st
     named = {flow.source.connection, flow.target.connection}
     if flow.routing is not None:
         named |= {r.connection for r in flow.routing.routes.values() if r.connection}
+    named |= lookup_connections(flow)
     known = set(session.scalars(select(Connection.name).where(Connection.tenant_id == tenant_id)))
     return sorted(named - known)
 
