@@ -358,7 +358,7 @@ def test_invoice_falls_overdue_by_the_erp_clock_and_reaches_invoice_order_and_ac
         _post(w, "/_sim/clock", {"advance_s": 11 * DAY_S})  # F&O's today passes the due date
         invoice, crm_order, account = sync_all()
         assert invoice["PaymentStatusId"] == seed_id("InvoicePaymentStatus", "Overdue")
-        assert "overdue 1 days" in invoice["Notes"]
+        assert "days overdue: 1" in invoice["Notes"]
         assert crm_order["UsrInvoiceStatus"] == "Overdue"
         assert account["UsrOverdue"] is True
         assert account["UsrOverdueBalance"] == amount
