@@ -12,7 +12,10 @@ import subprocess
 import time
 from collections import Counter
 
+import sqlalchemy as sa
+
 from syncloom.connectors.creatio import CreatioConnector
+from syncloom.store import make_engine
 from tests.chaos.judge import PREFIX, RoundReport, judge
 from tests.chaos.world import ChaosWorld, wait_until
 
@@ -197,6 +200,8 @@ def run_cluster_round(
     converged, took_s = wait_until(lambda: judge(world).clean, CONVERGE_S, interval_s=0.5)
     since_faults_s = time.monotonic() - faults_on
     tally = judge(world)
+    if not converged:
+        print(unfinished_runs(world))
     world.stop_workers()
     executors[:] = sorted(live)
     faults = {
@@ -221,3 +226,15 @@ def run_cluster_round(
         events=events,
         since_faults_s=round(since_faults_s, 1),
     )
+
+
+def unfinished_runs(world: ChaosWorld) -> list[tuple[str, ...]]:
+    """Runs not finished and records parked, for the log of a round that did not converge."""
+    runs = sa.text(
+        "SELECT workflow_uuid, name, status, executor_id, queue_name, inputs FROM "
+        "dbos.workflow_status WHERE status NOT IN ('SUCCESS', 'ERROR') ORDER BY created_at"
+    )
+    parked = sa.text("SELECT flow, record_key, error_class, status FROM dead_letters")
+    with make_engine(world.database_url).connect() as connection:
+        rows = [*connection.execute(runs), *connection.execute(parked)]
+        return [tuple(str(v)[:300] for v in row) for row in rows]
