@@ -21,7 +21,7 @@ def purge(
         typer.Option(help="Keep this many days (default: the tenant's privacy document)."),
     ] = None,
 ) -> None:
-    """Remove record log entries and closed dead letters older than the retention period."""
+    """Remove record log entries, closed dead letters and webhook hints past the retention."""
     from datetime import timedelta
 
     from syncloom.engine.clock import SystemClock
@@ -38,8 +38,9 @@ def purge(
         ctx.sessions, ctx.tenant_id, SystemClock().now_utc(), retention, actor="cli"
     )
     out.print(
-        f"purged {report.record_log} record log entries and {report.dead_letters} closed "
-        f"dead letters older than {report.cutoff.isoformat()}",
+        f"purged {report.record_log} record log entries, {report.dead_letters} closed "
+        f"dead letters and {report.intake_events} webhook hints older than "
+        f"{report.cutoff.isoformat()}",
         highlight=False,
     )
 
