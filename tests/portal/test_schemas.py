@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from syncloom.connectors.base import Connector
+from syncloom.engine.clock import FrozenClock
 from syncloom.node import open_connector
 from syncloom.portal.schemas import ConnectionSchemas
 from syncloom.simulators.common.server import SimulatorServer
@@ -93,7 +95,11 @@ def test_intacct_udfs_come_with_their_valid_values(
 
 
 def test_answers_are_kept_until_refresh_or_a_settings_change(
-    client: TestClient, admin: str, connections: dict[str, int], opened: list[str]
+    world: World,
+    client: TestClient,
+    admin: str,
+    connections: dict[str, int],
+    opened: list[str],
 ) -> None:
     url = f"/api/connections/{connections['crm']}/entities/Account/fields"
     first = client.get(url).json()
@@ -109,6 +115,8 @@ def test_answers_are_kept_until_refresh_or_a_settings_change(
     assert changed.status_code == 200
     client.get(url)
     assert opened == ["crm", "crm", "crm"]
+    assert world.deps.schemas is not None
+    assert len(world.deps.schemas) == 1, "answers for the old settings are dropped"
 
 
 def test_an_unknown_entity_is_404_naming_it(
@@ -202,3 +210,24 @@ def test_a_side_that_cannot_be_read_is_said_and_the_other_is_offered(
     assert "Fields of crm:Account could not be read" in page.text
     assert 'aria-label="Pick from target fields, row 1"' in page.text
     assert 'aria-label="Pick from source fields, row 1"' not in page.text
+
+
+def test_an_answer_older_than_an_hour_is_asked_again(
+    world: World, client: TestClient, connections: dict[str, int]
+) -> None:
+    clock = FrozenClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    opened: list[str] = []
+
+    def counting(row: Connection, vault: Vault) -> Connector:
+        opened.append(row.name)
+        return open_connector(row, vault)
+
+    world.deps.schemas = ConnectionSchemas(world.deps.vault, opener=counting, clock=clock)
+    url = f"/api/connections/{connections['erp']}/entities"
+    assert client.get(url).json()["read_at"].startswith("2026-03-01T09:00")
+    clock.advance(timedelta(minutes=59))
+    client.get(url)
+    assert opened == ["erp"]
+    clock.advance(timedelta(minutes=2))
+    assert client.get(url).json()["read_at"].startswith("2026-03-01T10:01")
+    assert opened == ["erp", "erp"]

@@ -150,13 +150,16 @@ class ConnectionSchemas:
 
     def _keep(self, key: tuple[object, ...], answer: BaseModel) -> None:
         with self._lock:
+            # Answers for the Connection's earlier settings can never be asked for again.
+            stale = [k for k in self._kept if k[:2] == key[:2] and k[2] != key[2]]
+            for old in stale:
+                del self._kept[old]
             self._kept[key] = (self.clock.now_utc(), answer)
 
-    def forget(self, tenant_id: int, connection_id: int) -> None:
-        """Drop every kept answer of one Connection (the refresh button)."""
+    def __len__(self) -> int:
+        """How many answers are kept (for every Connection)."""
         with self._lock:
-            for key in [k for k in self._kept if k[:2] == (tenant_id, connection_id)]:
-                del self._kept[key]
+            return len(self._kept)
 
     def _ask(self, row: Connection, question: Callable[[Connector], Awaitable[T]]) -> T:
         try:
