@@ -231,3 +231,16 @@ def test_an_answer_older_than_an_hour_is_asked_again(
     clock.advance(timedelta(minutes=2))
     assert client.get(url).json()["read_at"].startswith("2026-03-01T10:01")
     assert opened == ["erp", "erp"]
+
+
+def test_a_mapped_name_the_system_does_not_list_is_pointed_out(
+    world: World, client: TestClient, connections: dict[str, int], opened: list[str]
+) -> None:
+    with world.sessions.begin() as session:
+        typo = FLOWS.replace("{source: Name, target: NAME}", "{source: Name, target: NAEM}")
+        ConfigVersions(session).save(world.acme, "flows", typo, author="seed")
+    page = client.get("/flows/accounts").text
+    assert "not in the field list of erp:CUSTOMER" in page
+    assert "not in the field list of crm:Account" not in page
+    assert "RECORDNO — integer · read-only" in page
+    assert "OwnerId — lookup → Contact" in page

@@ -65,10 +65,16 @@ class FieldInfo(BaseModel):
     @property
     def summary(self) -> str:
         """A short line for a picker: ``string ≤ 20 · required · custom``."""
-        parts = [self.type + (f" ≤ {self.max_length}" if self.max_length else "")]
+        kind = f"lookup → {self.lookup_entity}" if self.lookup_entity else self.type
+        parts = [kind + (f" ≤ {self.max_length}" if self.max_length else "")]
         if self.allowed_values:
             parts.append("one of " + ", ".join(self.allowed_values[:5]))
-        parts += [word for word, on in (("required", self.required), ("custom", self.custom)) if on]
+        flags = (
+            ("required", self.required),
+            ("read-only", self.read_only),
+            ("custom", self.custom),
+        )
+        parts += [word for word, on in flags if on]
         return " · ".join(parts)
 
 
@@ -81,6 +87,10 @@ class EntityFields(BaseModel):
     key_fields: list[str]
     fields: list[FieldInfo]
     read_at: datetime
+
+    def has(self, name: str) -> bool:
+        """Whether the system lists a field called ``name``."""
+        return any(f.name == name for f in self.fields)
 
     @classmethod
     def of(cls, row: Connection, spec: EntitySpec, read_at: datetime) -> EntityFields:
