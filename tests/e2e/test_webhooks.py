@@ -13,6 +13,7 @@ import json
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -206,6 +207,26 @@ def test_stored_hints_are_done_once_their_jobs_end(hooked):
     states = _hint_states(h, account)
     assert len(states) == 2
     assert states == [IntakeStatus.DONE, IntakeStatus.DONE], "a hint stayed enqueued"
+
+
+def test_a_hint_whose_job_is_parked_fails_with_the_outcome(hooked):
+    h = hooked
+    ident = str(uuid.uuid4())
+    # Longer than Intacct's NAME allows: the job parks the record as a dead letter at once.
+    h.world.run(h.world.crm.create("Account", {"Name": "N" * 300}, ident))
+    account = RecordKey("creatio", "Account", ident)
+    _settled(h, account, 1)
+
+    def failed() -> list[IntakeEvent]:
+        with h.world.sessions() as session:
+            query = IntakeEvent.scoped(h.world.inst.tenant_id)
+            rows = list(session.scalars(query.where(IntakeEvent.record_key == str(account))))
+            return rows if all(r.status is IntakeStatus.FAILED for r in rows) else []
+
+    (row,) = wait_for(failed, "the hint to be failed")
+    assert row.outcome is not None
+    assert row.outcome.endswith("parked for dead letter")
+    assert "NNNN" not in row.outcome, "the vendor's text stays out of the plain outcome"
 
 
 def _notice(ident: str, modified_on: str) -> bytes:
