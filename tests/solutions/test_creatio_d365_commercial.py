@@ -459,6 +459,10 @@ def test_a_swept_poll_sees_an_invoice_fall_due_though_nothing_was_edited(tmp_pat
         number = _sales_order(w, w.sync("orders_sales_orders", order.key))["SalesOrderNumber"]
         _post(w, "/_sim/actions/post-invoice", {"dataAreaId": "usmf", "SalesOrderNumber": number})
         _, outcomes = poll("invoices_orders")
+        # The poll hands over the member's group (its own partition), not the member.
+        assert [str(key) for _, key in polled] == [
+            f"d365:CustomerOpenTransactions:group:usmf/{number}"
+        ]
         assert [o.action for o in outcomes] == ["matched_updated"]
         _, outcomes = poll("invoices_orders")  # read again, and nothing to write
         assert [o.action for o in outcomes] == ["skipped"]

@@ -9,6 +9,7 @@ their tenant through :func:`syncloom.engine.jobs.install`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.engine.echo import EchoFilter, FlappingDetector
 from syncloom.engine.flows import Flow, FlowDirection, FlowDocument, Side
 from syncloom.engine.governor import Governor
+from syncloom.engine.grouping import group_id
 from syncloom.engine.ledger import SqlWriteLedger
 from syncloom.engine.lookups import LookupRunner, lookup_connections
 from syncloom.engine.mapper import FieldMapMapper
@@ -34,7 +36,7 @@ from syncloom.engine.record_log import RecordLog
 from syncloom.engine.retry import RetryPolicy
 from syncloom.engine.schedule import BatchWindow
 from syncloom.engine.watermarks import WatermarkStore
-from syncloom.errors import ConfigError
+from syncloom.errors import ConfigError, MappingError
 from syncloom.vault import Vault
 
 __all__ = ["ConnectionInfo", "FlowUnit", "Installation"]
@@ -213,10 +215,19 @@ class Installation:
         transaction: Callable[[], AbstractContextManager[Tx]],
         enqueue: Callable[[Tx, str, Record], str | None],
     ) -> Poller:
+        spec = self.unit(flow).flow
+        grouped = spec.aggregate if side.side is spec.source_side else None
+
         def enqueue_record(tx: Tx, record: Record) -> str | None:
+            if grouped is not None:
+                # A member's change is its group's: one partition, and no re-read to find it.
+                try:
+                    ident = group_id(grouped, record.values)
+                except MappingError:
+                    return None  # in no group (an invoice of no order): nothing to sync
+                record = dataclasses.replace(record, key=side.key(ident))
             return enqueue(tx, flow, record)
 
-        spec = self.unit(flow).flow
         # A routed entity's Connection reads its own records: it keeps its own watermark.
         own = side.connection in {spec.source.connection, spec.target.connection}
         return Poller(
