@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from syncloom.engine.bulk import BulkLoad
 from syncloom.engine.jobs import replay_dead_letter
 from syncloom.store.models import DeadLetter, DeadLetterStatus, Link, LinkState
 from tests.e2e.node_world import node_world, wait_for
+from tests.e2e.world import world
 
 pytestmark = pytest.mark.e2e
 
@@ -104,3 +106,32 @@ def test_refused_custom_values_dead_letter_unwritten_then_sync_once_fixed(tmp_pa
             accounts[0],
             accounts[3],
         }
+
+
+BULK_FLOW = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+      - {source: UsrCustomerTier, target: CUSTOMER_TIER}
+"""
+
+
+def test_a_bulk_load_checks_custom_fields_too(tmp_path):
+    with world(tmp_path, BULK_FLOW, records=3) as w:
+        accounts = w.run(_keys(w.crm, "Account"))
+        before = w.run(_keys(w.erp, "CUSTOMER"))
+        w.run(w.crm.update("Account", accounts[0], {"UsrCustomerTier": "Platinum"}))
+        run = w.run(BulkLoad.for_flow(w.inst, "accounts", page_size=10).run())
+        assert run.counts.get("created") == 2, run.counts
+        letters = list(w.inst.dead_letters.list(status=DeadLetterStatus.OPEN))
+        assert [letter.record_key.rsplit(":", 1)[1] for letter in letters] == [accounts[0]]
+        assert "CUSTOMER_TIER: 'Platinum' is not one of the allowed values" in letters[0].error_text
+        assert "intacct CUSTOMER" in letters[0].error_text
+        created = sorted(set(w.run(_keys(w.erp, "CUSTOMER"))) - set(before))
+        tiers = {w.run(w.erp.get("CUSTOMER", key)).values["CUSTOMER_TIER"] for key in created}
+        assert len(created) == 2
+        assert tiers <= {"Gold", "Silver", "Bronze"}

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from syncloom.connectors.base import Record, RecordKey
+from syncloom.connectors.base import EntitySpec, FieldSpec, FieldType, Record, RecordKey
 from syncloom.engine.bulk_index import TargetSnapshot
 from syncloom.engine.bulk_plan import Action, LinkRow, PagePlanner
 from syncloom.engine.bulk_report import DryRunReport
@@ -157,3 +157,30 @@ def test_dry_run_report_counts_everything_and_keeps_bounded_examples(planner):
     assert report.updates[0]["to_target"] == {"NAME": "New"}
     assert report.reviews[0]["candidates"] == ["erp:CUSTOMER:C3", "erp:CUSTOMER:C4"]
     assert report.as_dict()["counts"]["create"] == 4
+
+
+def test_a_value_the_target_field_would_refuse_fails_the_record_before_any_write(planner):
+    planner.snapshot.spec = EntitySpec(
+        "CUSTOMER",
+        ("CUSTOMERID",),
+        "WHENMODIFIED",
+        fields=(FieldSpec("COUNTRY", FieldType.ENUM, allowed_values=("DE", "US"), custom=True),),
+    )
+    created = planner.plan_one(_source("a9", Name="Paris Co", Country="France"), None)
+    assert created.action is Action.FAILED
+    assert "COUNTRY: 'FR' is not one of the allowed values (DE, US)" in created.reason
+    assert "erp CUSTOMER" in created.reason
+    refreshing = PagePlanner(
+        flow=planner.flow,
+        source=planner.source,
+        target=planner.target,
+        mapper=planner.mapper,
+        snapshot=planner.snapshot,
+        refresh_linked=True,
+    )
+    linked = _link(LinkState.LINKED, "erp:CUSTOMER:C1")
+    updated = refreshing.plan_one(_source("a1", Name="Acme", Country="France"), linked)
+    assert updated.action is Action.FAILED
+    assert "COUNTRY" in updated.reason
+    kept = refreshing.plan_one(_source("a1", Name="Acme Renamed", Country="Germany"), linked)
+    assert kept.action is Action.UPDATE

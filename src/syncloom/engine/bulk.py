@@ -247,7 +247,10 @@ class BulkLoad:
                 "one by one, so it cannot load it: poll the flow instead"
             )
         if self.snapshot is None:
-            self.snapshot = await prefetch(self.target, self.matcher)
+            snapshot = await prefetch(self.target, self.matcher)
+            async with self.target.slot():
+                snapshot.spec = await self.target.connector.describe(self.target.entity)
+            self.snapshot = snapshot
         return self.snapshot
 
     async def look_up(self, records: Sequence[Record]) -> dict[str, dict[str, object]]:

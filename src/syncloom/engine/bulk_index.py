@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from syncloom.connectors.base import Record
+from syncloom.connectors.base import EntitySpec, Record
 from syncloom.engine.matcher import Matcher, TargetIndex
 from syncloom.engine.record_job import FlowSide
 
@@ -31,6 +31,8 @@ class TargetSnapshot:
     index: TargetIndex | None = None
     matcher: Matcher | None = None
     pages: int = 0
+    # The target's own field list, so planned writes are checked field by field first.
+    spec: EntitySpec | None = None
 
     def get(self, key: str | None) -> Record | None:
         """The record with full key ``key`` (``system:entity:id``), if it was read."""

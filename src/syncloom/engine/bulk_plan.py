@@ -16,6 +16,7 @@ from typing import Any
 
 from syncloom.connectors.base import Record, Values
 from syncloom.engine.bulk_index import TargetSnapshot
+from syncloom.engine.field_checks import check_payload
 from syncloom.engine.flows import FieldDirection, Flow, FlowDirection
 from syncloom.engine.keys import render_key
 from syncloom.engine.mapper import FieldMapMapper
@@ -128,6 +129,17 @@ class PagePlanner:
         extra = self.looked_up.get(str(source.key), {})
         return {**mapped, **{name: v for name, v in extra.items() if name in mapped}}
 
+    def _check(self, source: Record, payload: Mapping[str, object], *, for_create: bool) -> None:
+        """Before a create or update is planned: refuse what the target's fields would refuse."""
+        if self.snapshot.spec is not None and payload:
+            check_payload(
+                self.snapshot.spec,
+                payload,
+                for_create=for_create,
+                record_key=str(source.key),
+                system=self.target.connector.system,
+            )
+
     def plan(self, records: Sequence[Record], links: Mapping[str, LinkRow]) -> list[Planned]:
         """Plan every record of a page; ``links`` holds the page's links by source key."""
         return [self.plan_one(record, links.get(str(record.key))) for record in records]
@@ -216,10 +228,12 @@ class PagePlanner:
             reason = "conflict needs review on: " + ", ".join(reviews)
             return Planned(Action.REVIEW, source, reason=reason, **common)
         action = Action.BIND if plan.is_noop else Action.UPDATE
+        self._check(source, plan.to_target, for_create=False)
         return Planned(action, source, to_target=plan.to_target, to_source=plan.to_source, **common)
 
     def _plan_create(self, source: Record, reserved: str | None, link_id: int | None) -> Planned:
         payload = self._mapped(source, for_create=True)
+        self._check(source, payload, for_create=True)
         legal_entity = self.legal_entity(source)
         if reserved is None:
             ident = render_key(
