@@ -570,3 +570,82 @@ def test_invoice_written_in_an_entity_takes_that_entitys_base_currency(tmp_path)
         created = w.sync("accounts_customers", german.key)
         customer = w.get("intacct_e200", "CUSTOMER", RecordKey.parse(created.target_key).id)
         assert customer.values["CURRENCY"] == "EUR"
+
+
+def test_an_entity_connection_polls_and_receives_hints_for_its_own_records(tmp_path):
+    from syncloom.engine.intake import flows_reading
+
+    by_entity = {entity: name for name, entity in ENTITY_CONNECTIONS.items()}
+    document = load_solution("creatio_intacct", entity_connections=by_entity)
+    with world(tmp_path, document, ERP, entity_connections=ENTITY_CONNECTIONS) as w:
+        german = _new_account(w)
+        ident = RecordKey.parse(w.sync("accounts_customers", german.key).target_key).id
+        key = RecordKey(ERP, "CUSTOMER", ident)
+        # A Smart Event from the German entity's Connection reaches the flow.
+        assert "accounts_customers" in flows_reading(w.inst, "intacct_e200", key)
+        w.prime("accounts_customers")
+        w.run(w.erp("intacct_e200").update("CUSTOMER", ident, {"TERMNAME": "N10"}))
+        # The German entity's poller (its own watermark) sees the change; the top-level
+        # Connection reads private records too, and its hint finds nothing left to do.
+        pollers = {p.side.connection for p in w.inst.unit("accounts_customers").pollers}
+        assert pollers == {"creatio", ERP, "intacct_e100", "intacct_e200"}
+        actions = [o.action for o in w.poll("accounts_customers")]
+        assert actions.count("updated") == 1
+        assert set(actions) <= {"updated", "skipped"}
+        assert w.get(CRM, "Account", german.key.id).values["UsrPaymentTerms"] == "Net10"
+
+
+# -- a user-defined dimension (UDD): a platform object with lower-case fields --------------
+
+
+def _team(w, name):
+    from syncloom.simulators.intacct.entities import OBJECTS
+
+    (row,) = [r for r in w.simulators[ERP].app.store.all(OBJECTS["TEAM"]) if r["name"] == name]
+    return row
+
+
+def test_user_defined_dimension_values_become_lookups_kept_in_step(tmp_path):
+    from syncloom.simulators.intacct.entities import OBJECTS
+
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        w.prime("teams_lookup")
+        store = w.simulators[ERP].app.store
+        # Someone adds a value to the dimension in Intacct, and renames another.
+        added = store.insert(OBJECTS["TEAM"], {"name": "Public sector"}, "7", "")
+        store.change(OBJECTS["TEAM"], _team(w, "Partners"), {"name": "Channel partners"}, "7")
+        outcomes = {o.source_key: o for o in w.poll("teams_lookup")}
+        created = outcomes[f"intacct:TEAM:{added['id']}"]
+        assert created.action == "created"
+        lookup = w.get(CRM, "UsrIntacctTeam", RecordKey.parse(created.target_key).id)
+        assert (lookup.values["Code"], lookup.values["Name"]) == (added["id"], "Public sector")
+        assert lookup.values["UsrActive"] is True
+        renamed = outcomes[f"intacct:TEAM:{_team(w, 'Channel partners')['id']}"]
+        assert (
+            w.get(CRM, "UsrIntacctTeam", RecordKey.parse(renamed.target_key).id).values["Name"]
+            == "Channel partners"
+        )
+        # A deleted value is deactivated in Creatio.
+        store.remove(OBJECTS["TEAM"], store.by_id(OBJECTS["TEAM"], added["id"]))
+        assert w.sync("teams_lookup", RecordKey(ERP, "TEAM", added["id"])).action == "inactivated"
+        assert w.get(CRM, "UsrIntacctTeam", lookup.key.id).values["UsrActive"] is False
+
+
+def test_deal_team_lands_on_invoice_lines_as_the_udd_relationship(tmp_path):
+    with world(tmp_path, load_solution("creatio_intacct"), ERP) as w:
+        team = _team(w, "Mid-market")
+        outcome = w.sync("teams_lookup", RecordKey(ERP, "TEAM", team["id"]))
+        deal = _win_seeded_opportunity(w, UsrIntacctTeamId=RecordKey.parse(outcome.target_key).id)
+        made = w.sync("opportunities_invoices", deal.key)
+        (line,) = _rows(w, "ARINVOICEITEM", RECORDKEY=RecordKey.parse(made.target_key).id)
+        assert line["GLDIMTEAM"] == team["id"]
+
+
+def test_udd_is_read_only_through_the_connector(tmp_path):
+    from syncloom.errors import ValidationError
+
+    with (
+        world(tmp_path, load_solution("creatio_intacct"), ERP) as w,
+        pytest.raises(ValidationError, match="TEAM is read through syncloom"),
+    ):
+        w.run(w.erp(ERP).create("TEAM", {"name": "Nope"}, "1"))

@@ -63,6 +63,11 @@ class BatchWriter:
         op = ops[group[0]]
         try:
             spec = self.conn._entity(op.entity)
+            if spec.writer == "none":
+                raise ValidationError(
+                    f"{spec.name} is read through syncloom, never written; edit it in Intacct",
+                    system=SYSTEM,
+                )
             if op.kind is OpKind.DELETE:
                 await self.conn.delete(op.entity, op.key or "")
                 self.results[group[0]] = OpResult(op)

@@ -162,18 +162,19 @@ class IntacctConnector:
         mid-scan are not skipped the way offset paging would skip them.
         """
         spec = await self._described(entity)
+        modified, number = spec.modified_field, spec.recordno_field
         conditions = []
         if since is not None:
             floor = queries.format_timestamp(since, self.tz)
-            conditions.append(queries.compare("greaterthanorequalto", "WHENMODIFIED", floor))
+            conditions.append(queries.compare("greaterthanorequalto", modified, floor))
         if cursor:
             stamp, _, recordno = cursor.rpartition("|")
-            conditions.append(queries.after(stamp, recordno))
+            conditions.append(queries.after(stamp, recordno, modified, number))
         body = queries.query(
             spec,
             spec.read_fields,
             queries.all_of(conditions),
-            ("WHENMODIFIED", "RECORDNO"),
+            (modified, number),
             pagesize=max(1, min(page_size, MAX_PAGE)),
         )
         result = await self._one(body)
@@ -183,7 +184,7 @@ class IntacctConnector:
         next_cursor = None
         if remaining > 0 and elements:
             last = elements[-1]
-            next_cursor = f"{last.findtext('WHENMODIFIED')}|{last.findtext('RECORDNO')}"
+            next_cursor = f"{last.findtext(modified)}|{last.findtext(number)}"
         if since is not None:
             # Intacct filters on whole seconds; keep the contract's "at or after since".
             records = [r for r in records if r.modified_on_utc >= since]
@@ -212,15 +213,16 @@ class IntacctConnector:
         spec = self._entity(entity)
         last = "0"
         while True:
-            condition = queries.compare("greaterthan", "RECORDNO", last)
-            fields = ["RECORDNO", spec.key_field] if not spec.server_keyed else ["RECORDNO"]
+            number = spec.recordno_field
+            condition = queries.compare("greaterthan", number, last)
+            fields = [number, spec.key_field] if not spec.server_keyed else [number]
             body = queries.query(spec, fields, condition, pagesize=max(1, min(page_size, MAX_PAGE)))
             result = await self._one(body)
             elements = result.records()
             if not elements:
                 return
             yield [e.findtext(spec.key_field) or "" for e in elements]
-            last = elements[-1].findtext("RECORDNO") or last
+            last = elements[-1].findtext(number) or last
             if result.data is not None and result.data.get("numremaining") == "0":
                 return
 

@@ -20,6 +20,9 @@ SYSTEM_FIELDS = "RECORDNO:i WHENCREATED:t WHENMODIFIED:t CREATEDBY MODIFIEDBY ME
 KINDS = {"s": T.STRING, "i": T.INTEGER, "d": T.DECIMAL, "b": T.BOOLEAN, "D": T.DATE}
 KINDS |= {"t": T.DATETIME, "e": T.ENUM, "L": T.LINES}
 READ_ONLY = {"RECORDNO", "WHENCREATED", "WHENMODIFIED", "CREATEDBY", "MODIFIEDBY", "MEGAENTITYID"}
+# Platform objects (user-defined dimensions) name their system fields in lower camel case.
+PLATFORM_FIELDS = "id:i name createdBy createdAt:t updatedBy updatedAt:t"
+PLATFORM_READ_ONLY = {"id", "createdBy", "createdAt", "updatedBy", "updatedAt"}
 
 
 def _fields(spec: str, required: str) -> tuple[FieldSpec, ...]:
@@ -56,6 +59,9 @@ class IntacctEntity:
     writer: str = "generic"
     delete_policy: DeletePolicy = DeletePolicy.DELETE
     lines_field: str | None = None
+    recordno_field: str = "RECORDNO"
+    modified_field: str = "WHENMODIFIED"
+    modified_by_field: str = "MODIFIEDBY"
 
     @property
     def spec(self) -> EntitySpec:
@@ -63,7 +69,7 @@ class IntacctEntity:
         return EntitySpec(
             name=self.name,
             key_fields=(self.key_field,),
-            modified_field="WHENMODIFIED",
+            modified_field=self.modified_field,
             fields=self.fields,
             delete_policy=self.delete_policy,
             batch_size=100,
@@ -81,8 +87,8 @@ class IntacctEntity:
 
     @property
     def server_keyed(self) -> bool:
-        """True when Intacct assigns the key (RECORDNO)."""
-        return self.key_field == "RECORDNO"
+        """True when Intacct assigns the key (RECORDNO, or a platform object's ``id``)."""
+        return self.key_field == self.recordno_field
 
 
 CONTACT = "CONTACTNAME PRINTAS COMPANYNAME FIRSTNAME LASTNAME EMAIL1 PHONE1"
@@ -91,6 +97,34 @@ ADDRESS = "ADDRESS1 CITY STATE ZIP COUNTRYCODE"
 
 def _nested(prefix: str, names: str) -> str:
     return " ".join(f"{prefix}.{n}" for n in names.split())
+
+
+def _dimension(name: str) -> IntacctEntity:
+    """A user-defined dimension (UDD): a platform object keyed by its ``id``, read-only here."""
+    fields = tuple(
+        FieldSpec(
+            token.partition(":")[0],
+            KINDS[token.partition(":")[2] or "s"],
+            required=token == "name",
+            read_only=token.partition(":")[0] in PLATFORM_READ_ONLY,
+        )
+        for token in PLATFORM_FIELDS.split()
+    )
+    return IntacctEntity(
+        name,
+        "id",
+        fields,
+        writer="none",
+        delete_policy=DeletePolicy.NONE,
+        recordno_field="id",
+        modified_field="updatedAt",
+        modified_by_field="updatedBy",
+    )
+
+
+# The company's user-defined dimensions, by object name; each is set on transaction lines
+# through its relationship field GLDIM<name> (the UDD's id).
+DIMENSIONS = ("TEAM",)
 
 
 def _entity(name: str, key: str, spec: str, required: str = "", **kw: object) -> IntacctEntity:
@@ -185,3 +219,4 @@ ENTITIES: dict[str, IntacctEntity] = {
         ),
     )
 }
+ENTITIES.update({name: _dimension(name) for name in DIMENSIONS})

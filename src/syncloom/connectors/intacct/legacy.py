@@ -52,6 +52,19 @@ def _lines(values: Values) -> Sequence[Values]:
     return lines if isinstance(lines, list) else []
 
 
+def _custom_fields(line: Values) -> str:
+    """User-defined dimensions of a line (``GLDIMTEAM``: the UDD's id) as ``customfields``."""
+    fields = "".join(
+        "<customfield>"
+        + el("customfieldname", name)
+        + el("customfieldvalue", to_wire(value))
+        + "</customfield>"
+        for name, value in line.items()
+        if name.startswith("GLDIM") and value not in (None, "")
+    )
+    return f"<customfields>{fields}</customfields>" if fields else ""
+
+
 def create_invoice(values: Values) -> str:
     """``create_invoice`` from ARINVOICE read names plus ``lines`` (ARINVOICEITEM names)."""
     items = "".join(
@@ -61,6 +74,7 @@ def create_invoice(values: Values) -> str:
         + _opt("memo", line.get("ENTRYDESCRIPTION"))
         + _opt("locationid", line.get("LOCATIONID"))
         + _opt("departmentid", line.get("DEPARTMENTID"))
+        + _custom_fields(line)
         + _opt("projectid", line.get("PROJECTID"))
         + _opt("itemid", line.get("ITEMID"))
         + _opt("classid", line.get("CLASSID"))
@@ -95,6 +109,7 @@ def create_sotransaction(values: Values, document_no: str | None) -> str:
         + _opt("locationid", line.get("LOCATIONID"))
         + _opt("departmentid", line.get("DEPARTMENTID"))
         + _opt("memo", line.get("MEMO"))
+        + _custom_fields(line)
         + _opt("projectid", line.get("PROJECTID"))
         + "</sotransitem>"
         for line in _lines(values)

@@ -93,12 +93,16 @@ def query(
     entity: IntacctEntity,
     fields: Sequence[str],
     condition: str = "",
-    order: Sequence[str] = ("RECORDNO",),
+    order: Sequence[str] | None = None,
     pagesize: int = 100,
     offset: int = 0,
 ) -> str:
-    """A ``<query>`` body; ``condition`` is one filter operator element (or empty)."""
+    """A ``<query>`` body; ``condition`` is one filter operator element (or empty).
+
+    Rows come in ``order``, by default the record number.
+    """
     select = "".join(el("field", f) for f in fields)
+    order = order or (entity.recordno_field,)
     orders = "".join(f"<order>{el('field', f)}<ascending/></order>" for f in order)
     filt = f"<filter>{condition}</filter>" if condition else ""
     return (
@@ -121,14 +125,19 @@ def all_of(parts: Sequence[str]) -> str:
     return "<and>" + "".join(parts) + "</and>"
 
 
-def after(stamp: str, recordno: str) -> str:
-    """Rows strictly after (``WHENMODIFIED``, ``RECORDNO``) = (stamp, recordno): a keyset."""
+def after(
+    stamp: str, recordno: str, modified: str = "WHENMODIFIED", number: str = "RECORDNO"
+) -> str:
+    """Rows strictly after (``WHENMODIFIED``, ``RECORDNO``) = (stamp, recordno): a keyset.
+
+    Platform objects name the two fields ``updatedAt`` and ``id``.
+    """
     return (
         "<or>"
-        + compare("greaterthan", "WHENMODIFIED", stamp)
+        + compare("greaterthan", modified, stamp)
         + "<and>"
-        + compare("equalto", "WHENMODIFIED", stamp)
-        + compare("greaterthan", "RECORDNO", recordno)
+        + compare("equalto", modified, stamp)
+        + compare("greaterthan", number, recordno)
         + "</and></or>"
     )
 

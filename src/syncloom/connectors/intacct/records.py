@@ -38,13 +38,13 @@ def to_record(entity: IntacctEntity, element: etree._Element, tz: ZoneInfo) -> R
         for name, text in raw.items()
         if name in {f.name for f in entity.fields}
     }
-    stamp = raw.get("WHENMODIFIED", "")
+    stamp = raw.get(entity.modified_field, "")
     try:
         modified = parse_timestamp(stamp, tz) if stamp else EPOCH
     except ValueError:
         # The change order and the watermark hang on this stamp: refuse, never guess.
         raise PermanentError(
-            f"Intacct sent an unreadable WHENMODIFIED {stamp[:40]!r} on {entity.name}",
+            f"Intacct sent an unreadable {entity.modified_field} {stamp[:40]!r} on {entity.name}",
             system=SYSTEM,
             record_key=f"{SYSTEM}:{entity.name}:{raw.get(entity.key_field, '')}",
         ) from None
@@ -53,5 +53,5 @@ def to_record(entity: IntacctEntity, element: etree._Element, tz: ZoneInfo) -> R
         values=values,
         modified_on_utc=modified,
         version=stamp or None,
-        modified_by=raw.get("MODIFIEDBY") or None,
+        modified_by=raw.get(entity.modified_by_field) or None,
     )

@@ -47,6 +47,8 @@ CRM_BUSINESS_UNITS = {
 }
 # Customer price groups of the ERP's trade agreements, by customer group.
 PRICE_GROUPS = {"10": "WHOLESALE", "20": "RETAIL", "30": "INTERCO"}
+# A user-defined dimension (an Intacct UDD, object TEAM): its values by name.
+TEAMS = ("Enterprise", "Mid-market", "Partners")
 # Projects: id -> (name, legal entity). Intacct keeps them as PROJECT, Creatio as a lookup.
 PROJECTS = {
     "PRJ-100": ("ERP rollout", "usmf"),

@@ -91,7 +91,12 @@ LOOKUP_BASE = (S("Name", required=True), S("Description"))
 # Custom lookups that mirror ERP dimensions (a customer's package adds them): the ERP code,
 # and whether the value may still be chosen.
 ERP_LOOKUP = (*LOOKUP_BASE, S("Code"), K("UsrActive", "bool"))
-DIMENSION_LOOKUPS = ("UsrIntacctProject", "UsrIntacctDepartment", "UsrIntacctLocation")
+DIMENSION_LOOKUPS = (
+    "UsrIntacctProject",
+    "UsrIntacctDepartment",
+    "UsrIntacctLocation",
+    "UsrIntacctTeam",  # a user-defined dimension of the ERP
+)
 _DIMENSIONS = tuple(L(name, name) for name in DIMENSION_LOOKUPS)
 
 

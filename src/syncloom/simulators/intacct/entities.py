@@ -58,6 +58,7 @@ class ObjectDef:
     max_length: dict[str, int] = field(default_factory=dict)
     custom: frozenset[str] = frozenset()  # user-defined fields (UDFs) the company added
     line_parent: str | None = None  # on a line object: the field holding the header RECORDNO
+    platform: bool = False  # a platform object (a UDD): lower-case id, name, updatedAt...
 
     def has(self, name: str) -> bool:
         return name in self.fields
@@ -220,7 +221,7 @@ OBJECTS: dict[str, ObjectDef] = {
             "RECORDNO",
             "RECORDKEY:INTEGER LINE_NO:INTEGER ACCOUNTNO OFFSETGLACCOUNTNO AMOUNT:CURRENCY "
             "TRX_AMOUNT:CURRENCY ENTRYDESCRIPTION DEPARTMENTID LOCATIONID CLASSID PROJECTID "
-            "CUSTOMERID ITEMID CURRENCY BASECURR EXCHANGE_RATE:DECIMAL",
+            "CUSTOMERID ITEMID CURRENCY BASECURR EXCHANGE_RATE:DECIMAL GLDIMTEAM",
             generic_create=False,
             line_parent="RECORDKEY",
         ),
@@ -243,7 +244,7 @@ OBJECTS: dict[str, ObjectDef] = {
             "RECORDNO",
             "DOCHDRNO:INTEGER DOCHDRID SALE_PUR_TRANS LINE_NO:INTEGER MEMO ITEMID ITEMDESC "
             "QUANTITY:DECIMAL UNIT PRICE:CURRENCY TOTAL:CURRENCY LOCATIONID DEPARTMENTID "
-            "PROJECTID",
+            "PROJECTID GLDIMTEAM",
             generic_create=False,
             line_parent="DOCHDRNO",
         ),
@@ -260,6 +261,24 @@ OBJECTS: dict[str, ObjectDef] = {
         ),
     )
 }
+
+# User-defined dimensions are platform objects: lower-case system fields, keyed by ``id`` (the
+# record number), set on transaction lines through their GLDIM<name> relationship field.
+PLATFORM_FIELDS = "id:INTEGER name createdBy createdAt:TIMESTAMP updatedBy updatedAt:TIMESTAMP"
+UDDS = {"TEAM": "Team"}
+OBJECTS.update(
+    {
+        name: ObjectDef(
+            name,
+            label,
+            "id",
+            parse_fields(f"{PLATFORM_FIELDS} RECORD_URL"),
+            ("name",),
+            platform=True,
+        )
+        for name, label in UDDS.items()
+    }
+)
 
 LINE_CONTAINERS = {"ARINVOICEITEM": "ARINVOICEITEMS", "SODOCUMENTENTRY": "SODOCUMENTENTRIES"}
 

@@ -91,6 +91,25 @@ def _daily_rate(currency: str, base: str) -> str:
     return str(rate.quantize(Decimal("0.000001")))
 
 
+def _custom_fields(line: etree._Element, call: Call) -> dict[str, str]:
+    """A line's ``customfields``: user-defined dimensions (``GLDIMTEAM``) by the UDD's id."""
+    found = {}
+    for field in line.findall("customfields/customfield"):
+        name = text(field, "customfieldname").upper()
+        udd = OBJECTS.get(name.removeprefix("GLDIM")) if name.startswith("GLDIM") else None
+        if udd is None or not udd.platform:
+            raise FunctionFailure(
+                [IntacctError("BL01001973", f"Invalid custom field {name} on the line.")]
+            )
+        value = text(field, "customfieldvalue")
+        if value and call.store.by_id(udd, value) is None:
+            raise FunctionFailure(
+                [IntacctError("BL01001973", f"Invalid {udd.label} '{value}' specified.")]
+            )
+        found[name] = value
+    return found
+
+
 def create_invoice(node: etree._Element, call: Call) -> str:
     """Store an ARINVOICE with its ARINVOICEITEM lines; answer ``<key>RECORDNO</key>``."""
     customer = _customer(call, _required(node, "customerid"))
@@ -152,6 +171,7 @@ def _invoice_line(
         "CUSTOMERID": header["CUSTOMERID"],
         **{f: text(line, f.lower()) for f in ("LOCATIONID", "DEPARTMENTID", "CLASSID")},
         **{f: text(line, f.lower()) for f in ("PROJECTID", "ITEMID")},
+        **_custom_fields(line, call),
         "CURRENCY": money["CURRENCY"],
         "BASECURR": money["BASECURR"],
         "EXCHANGE_RATE": money["EXCHANGE_RATE"],
@@ -226,6 +246,7 @@ def _so_line(call: Call, header: Row, number: int, item: etree._Element) -> None
         "LOCATIONID": text(item, "locationid"),
         "DEPARTMENTID": text(item, "departmentid"),
         "PROJECTID": text(item, "projectid"),
+        **_custom_fields(item, call),
     }
     call.store.insert(OBJECTS["SODOCUMENTENTRY"], values, call.user_recordno, call.entity)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from syncloom.simulators.intacct.context import Call
-from syncloom.simulators.intacct.entities import OBJECTS, ObjectDef
+from syncloom.simulators.intacct.entities import OBJECTS, UDDS, ObjectDef
 from syncloom.simulators.intacct.wire import elem, esc, text
 
 DIMENSIONS = (
@@ -105,15 +105,17 @@ def inspect(node: etree._Element, call: Call) -> str:
 
 
 def get_dimensions(node: etree._Element, call: Call) -> str:
-    """``<getDimensions/>``: the standard dimensions (no user-defined ones are configured)."""
+    """``<getDimensions/>``: the standard dimensions, then the user-defined ones (UDDs)."""
+    dimensions = [(n, label, False) for n, label in DIMENSIONS]
+    dimensions += [(n, label, True) for n, label in UDDS.items()]
     items = "".join(
         "<dimension>"
         + elem("objectName", name)
         + elem("objectLabel", label)
         + elem("termLabel", label)
-        + elem("userDefinedDimension", "false")
+        + elem("userDefinedDimension", str(udd).lower())
         + elem("enabledInGL", "true")
         + "</dimension>"
-        for name, label in DIMENSIONS
+        for name, label, udd in dimensions
     )
     return f"<data><dimensions>{items}</dimensions></data>"

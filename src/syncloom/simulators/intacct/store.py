@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from syncloom.simulators.common.seed import DEPARTMENTS, LEGAL_ENTITIES, PROJECTS, SeedWorld
+from syncloom.simulators.common.seed import (
+    DEPARTMENTS,
+    LEGAL_ENTITIES,
+    PROJECTS,
+    TEAMS,
+    SeedWorld,
+)
 from syncloom.simulators.common.store import Row, SimStore
 from syncloom.simulators.intacct.entities import OBJECTS, ObjectDef
 
@@ -84,6 +90,10 @@ class IntacctStore:
         }
         if obj.id_field == "RECORDNO":
             row["RECORDNO"] = recordno
+        if obj.platform:
+            row.update(
+                id=recordno, createdAt=stamp, updatedAt=stamp, createdBy=user, updatedBy=user
+            )
         self.rows.put(obj.name, recordno, row)
         if obj.id_field != "RECORDNO" and row.get(obj.id_field):
             self._ids[obj.name][row[obj.id_field]] = recordno
@@ -92,6 +102,8 @@ class IntacctStore:
     def change(self, obj: ObjectDef, row: Row, values: dict[str, str], user: str) -> Row:
         """Apply ``values`` to ``row``; an empty string clears a field."""
         changed = {**row, **values, "WHENMODIFIED": self.stamp(), "MODIFIEDBY": user}
+        if obj.platform:
+            changed.update(updatedAt=changed["WHENMODIFIED"], updatedBy=user)
         self.rows.put(obj.name, row["RECORDNO"], changed)
         return changed
 
@@ -116,6 +128,8 @@ class IntacctStore:
             put("LOCATIONENTITY", {**base, "CURRENCY": info["currency"], "OPCOUNTRY": ""})
         for code, (name, entity) in PROJECTS.items():
             put("PROJECT", _project(code, name, LEGAL_ENTITIES[entity]))
+        for team in TEAMS:
+            put("TEAM", {"name": team})
         for account, title in (("4000", "Sales revenue"), ("1200", "Accounts receivable")):
             put("GLACCOUNT", {"ACCOUNTNO": account, "TITLE": title, "STATUS": "active"})
         for company in companies:
