@@ -234,7 +234,7 @@ def unfinished_runs(world: ChaosWorld) -> list[tuple[str, ...]]:
         "SELECT workflow_uuid, name, status, executor_id, queue_name, inputs FROM "
         "dbos.workflow_status WHERE status NOT IN ('SUCCESS', 'ERROR') ORDER BY created_at"
     )
-    parked = sa.text("SELECT flow, record_key, error_class, status FROM dead_letters")
+    parked = sa.text("SELECT flow, record_key, error_class, status, error_text FROM dead_letters")
     with make_engine(world.database_url).connect() as connection:
         rows = [*connection.execute(runs), *connection.execute(parked)]
         return [tuple(str(v)[:300] for v in row) for row in rows]
