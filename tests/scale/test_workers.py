@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 
 import pytest
 
+from syncloom.testing import SimulatorHandle
 from tests.scale.cluster import Cluster, cluster, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.pg]
@@ -63,3 +65,22 @@ def test_a_killed_worker_is_taken_over_and_each_record_is_written_once(pg_url, t
         wait_for(lambda: world.linked() >= RECORDS, world, DEADLINE_S, "every account linked")
         assert_each_record_once(world, RECORDS)
         assert world.runs_by_executor("PENDING")["w1"] == 0  # nothing left behind on w1
+
+
+def test_a_worker_stopped_while_it_holds_jobs_exits_and_its_jobs_finish_after_restart(
+    pg_url, tmp_path
+):
+    records = 400
+    with cluster(pg_url, tmp_path, records=records) as world:
+        for url in (world.crm_url, world.erp_url):
+            SimulatorHandle(url).set_faults(latency_ms=100)  # so that jobs are in flight
+        world.start_worker("w1")
+        wait_for(lambda: world.linked() >= records // 8, world, DEADLINE_S, "an eighth linked")
+        worker = world.workers.pop("w1")
+        worker.send_signal(signal.SIGTERM)
+        # Before the fix its jobs' threads waited forever on the stopped event loop, and the
+        # process never exited.
+        assert worker.wait(timeout=60) == 0, world.log("w1").read_text()[-4000:]
+        world.start_worker("w1")
+        wait_for(lambda: world.linked() >= records, world, DEADLINE_S, "every account linked")
+        assert_each_record_once(world, records)

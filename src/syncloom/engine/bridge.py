@@ -19,6 +19,7 @@ __all__ = ["LoopBridge"]
 # Jobs on the loop hand their database calls to these threads (``asyncio.to_thread``); the
 # interpreter's default of cpu + 4 would queue the calls of sixteen jobs on a small machine.
 DATABASE_THREADS = 32
+_CANCEL_TIMEOUT_S = 2.0
 
 T = TypeVar("T")
 
@@ -56,8 +57,21 @@ class LoopBridge:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout_s)
 
     def close(self) -> None:
-        """Stop the loop and wait for its thread."""
+        """Cancel the work still on the loop, stop it and wait for its thread."""
         if self.loop.is_running():
+            # A thread waiting in run() for work left on a stopped loop would wait forever, and
+            # keep the process from exiting: cancelled, that work answers it at once.
+            cancelling = asyncio.run_coroutine_threadsafe(_cancel_others(), self.loop)
+            cancelling.result(timeout=_CANCEL_TIMEOUT_S + 1)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
-        self._executor.shutdown(wait=False)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _cancel_others() -> None:
+    current = asyncio.current_task()
+    others = [task for task in asyncio.all_tasks() if task is not current]
+    for task in others:
+        task.cancel()
+    if others:
+        await asyncio.wait(others, timeout=_CANCEL_TIMEOUT_S)
