@@ -96,7 +96,7 @@ def _is_empty(value: object) -> bool:
 
 
 class _Target:
-    """Where a payload goes, named in every refusal (``intacct CUSTOMER``)."""
+    """Where a payload goes, named in every refusal (``erp Customer``)."""
 
     def __init__(self, system: str, entity: str, record_key: str | None) -> None:
         self.system, self.entity, self.record_key = system, entity, record_key
