@@ -141,7 +141,7 @@ def _ready(world: ChaosWorld, executor_id: str) -> int:
 def _start(world: ChaosWorld, executor_id: str) -> subprocess.Popen[bytes]:
     before = _ready(world, executor_id)
     process = world.start_worker(executor_id)
-    came_up, _ = wait_until(lambda: _ready(world, executor_id) > before, 120)
+    came_up, _ = wait_until(lambda: _ready(world, executor_id) > before, 240)
     assert came_up, world.log_file.read_text(encoding="utf-8", errors="replace")[-3000:]
     return process
 
