@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from syncloom.connectors.base import FieldType
@@ -77,3 +79,26 @@ async def test_entity_names_lists_the_objects_it_syncs(sim: SimulatorHandle) -> 
     assert "CUSTOMER" in names
     assert names == sorted(names)
     await conn.aclose()
+
+
+class _CountingTransport(httpx.AsyncHTTPTransport):
+    """The real network transport, counting the ``inspect`` calls it carries."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inspects = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.inspects += request.content.count(b"<inspect")
+        return await super().handle_async_request(request)
+
+
+async def test_jobs_asking_at_once_share_one_inspect(sim: SimulatorHandle) -> None:
+    transport = _CountingTransport()
+    conn = IntacctConnector(sim.base_url, CREDS, transport=transport)
+    specs = await asyncio.gather(*(conn.describe("CUSTOMER") for _ in range(5)))
+    await conn.get("CUSTOMER", "C00002")
+    await conn.for_entity("E100").describe("CUSTOMER")
+    await conn.aclose()
+    assert transport.inspects == 1
+    assert all(spec.field("CUSTOMER_TIER") is not None for spec in specs)

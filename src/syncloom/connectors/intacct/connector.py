@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,7 @@ class IntacctConnector:
         )
         # Field details are company-wide: siblings for other entities share them.
         self._inspected: dict[str, IntacctEntity] = {}
+        self._inspecting = asyncio.Lock()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IntacctConnector:
@@ -133,9 +135,13 @@ class IntacctConnector:
     async def _described(self, name: str) -> IntacctEntity:
         """The entity with this company's field details and UDFs (inspected once)."""
         entity = self._entity(name)
-        if entity.name not in self._inspected:
-            result = await self._one(inspect_body(entity.name))
-            self._inspected[entity.name] = merge(entity, parse_inspect(result.data))
+        if entity.name in self._inspected:
+            return self._inspected[entity.name]
+        # One inspect per object, however many jobs ask at once (the gateway allows two calls).
+        async with self._inspecting:
+            if entity.name not in self._inspected:
+                result = await self._one(inspect_body(entity.name))
+                self._inspected[entity.name] = merge(entity, parse_inspect(result.data))
         return self._inspected[entity.name]
 
     async def entity_names(self) -> Sequence[str]:
