@@ -72,6 +72,7 @@ def _credentials() -> Credentials:
         erp_sender_password=f"sender-pw-{secrets.token_hex(6)}",
         erp_user_password=f"user-pw-{secrets.token_hex(6)}",
         fo_client_secret=f"fo-secret-{secrets.token_hex(6)}",
+        crm_hook_secret=f"hook-secret-{secrets.token_hex(6)}",
     )
 
 
