@@ -106,7 +106,9 @@ def sync_record(
             sleep(float(result["delay_s"]))
             continue
         _park(tenant_id, flow, key, overrides, attempt, result)
-        _settle_hints(tenant_id, key, result["started_at"], _outcome(result))
+        # An attempt checkpointed before attempts carried their start: its first failure.
+        started_at = result.get("started_at", result["first_failure"])
+        _settle_hints(tenant_id, key, started_at, _outcome(result))
         return result
 
 
