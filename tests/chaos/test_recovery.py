@@ -20,7 +20,7 @@ from syncloom.connectors.base import RecordKey
 from syncloom.connectors.d365.auth import TokenProvider
 from syncloom.engine.budget import Limits
 from syncloom.engine.clock import SystemClock
-from syncloom.engine.governor import Governor
+from syncloom.engine.governor import Governor, release_departed
 from syncloom.errors import AuthError, TransientError
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.simulators.common.tls import make_certificates
@@ -128,6 +128,22 @@ def test_a_restarted_worker_reclaims_the_slots_its_killed_predecessor_held(tmp_p
         # worker-2 is alive: its slot stays leased until it gives it back.
         neighbour.release(kept)
         assert neighbour.reclaim() == 0
+
+
+def test_slots_of_a_worker_that_never_comes_back_are_freed_when_it_is_recovered(tmp_path):
+    with world(tmp_path, flow_document()) as w:
+        gone = _governor(w, "worker-1")
+        alive = _governor(w, "worker-2")
+        w.run(gone.acquire())
+        w.run(gone.acquire())
+        kept = w.run(alive.acquire())
+        assert alive.try_acquire("probe").granted is False, "the budget of 3 is full"
+        # worker-1 is taken over by worker-2 (``syncloom recover worker-1``), never restarted.
+        assert release_departed(w.sessions, ["worker-1"]) == 2
+        assert w.run(alive.acquire())
+        assert release_departed(w.sessions, ["worker-1"]) == 0, "nothing more to free"
+        # worker-2 is alive: its slot stays leased until it gives it back.
+        alive.release(kept)
 
 
 def test_a_create_resumed_after_the_source_changed_brings_the_target_up_to_date(tmp_path):

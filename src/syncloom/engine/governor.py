@@ -33,7 +33,7 @@ from syncloom.engine.clock import Clock
 from syncloom.errors import ThrottledError
 from syncloom.store.models import GovernorBucket
 
-__all__ = ["DrawBatch", "Governor", "GovernorStats", "Release"]
+__all__ = ["DrawBatch", "Governor", "GovernorStats", "Release", "release_departed"]
 
 
 def _to_state(row: GovernorBucket) -> BucketState:
@@ -313,3 +313,27 @@ class DrawBatch:
 def _detached() -> asyncio.Future[None]:
     """A future nobody awaits, for a release the batch makes on its own."""
     return asyncio.get_running_loop().create_future()
+
+
+def release_departed(sessions: sessionmaker[Session], executor_ids: Sequence[str]) -> int:
+    """Free every slot that departed executors left leased, on every Connection.
+
+    A worker that comes back reclaims its own slots (:meth:`Governor.reclaim`); one that never
+    comes back would hold them until their leases expire, and on a Connection with a budget of
+    two requests in flight that stalls every worker. Only name executors that are really gone.
+
+    Returns:
+        How many slots were freed.
+    """
+    prefixes = tuple(f"{executor_id}:" for executor_id in executor_ids if executor_id)
+    if not prefixes:
+        return 0
+    freed = 0
+    with sessions.begin() as session:
+        for row in session.scalars(select(GovernorBucket).with_for_update()):
+            state = _to_state(row)
+            kept = tuple(lease for lease in state.leases if not lease[0].startswith(prefixes))
+            if len(kept) != len(state.leases):
+                freed += len(state.leases) - len(kept)
+                _store(row, replace(state, leases=kept))
+    return freed

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dbos import DBOSClient
 from dbos._utils import INTERNAL_QUEUE_NAME
 
+from syncloom.engine.governor import release_departed
 from syncloom.engine.runtime.handle import JobState
+from syncloom.store import make_engine, session_factory
 
 __all__ = ["recover_executors", "unfinished_runs"]
 
@@ -28,7 +30,8 @@ def recover_executors(
     A run started from a queue goes back to that queue with its partition key, so one record
     still never runs twice at once; a run started directly goes to the engine's internal queue.
     Only name executors that are really gone: a live one would see its running jobs started a
-    second time. Repeating the call finds nothing more to do.
+    second time. Repeating the call finds nothing more to do. The Governor slots they held are
+    freed too.
 
     Args:
         database_url: The database the workers share.
@@ -56,13 +59,20 @@ def recover_executors(
         # DBOS 3.4 offers re-enqueueing for recovery only on its system database object; the
         # update is guarded by status and executor id, so a run taken meanwhile is left alone.
         system_db = client._sys_db
-        return [
+        handed_back = [
             status.workflow_id
             for status in pending
             if system_db.reenqueue_for_recovery(status.workflow_id, wanted, INTERNAL_QUEUE_NAME)
         ]
     finally:
         client.destroy()
+    # Their Governor slots too, or a Connection's budget stays held until the leases expire.
+    engine = make_engine(database_url)
+    try:
+        release_departed(session_factory(engine), wanted)
+    finally:
+        engine.dispose()
+    return handed_back
 
 
 def unfinished_runs(
