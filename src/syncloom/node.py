@@ -9,6 +9,7 @@ itself never learns which systems it talks to.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from syncloom.engine.clock import Clock, SystemClock
 from syncloom.engine.flows import FlowDocument, load_flows
 from syncloom.engine.installation import ConnectionInfo, Installation
 from syncloom.engine.intake import Intake, WebhookEndpoint
+from syncloom.engine.poller import Tx
 from syncloom.engine.runtime import DEFAULT_APP_VERSION, JobHandle, Runtime
 from syncloom.errors import ConfigError
 from syncloom.store.config_versions import ConfigVersions
@@ -123,6 +125,16 @@ class Node:
             self._schedule(tenant_id, document)
         self.runtime.launch()
 
+    def prepare(self) -> None:
+        """Build every tenant's installation without a runtime, for a portal alone.
+
+        That is all a portal needs to route a webhook's hints to the flows that read them;
+        the workers run the jobs.
+        """
+        self.bridge = LoopBridge()
+        for tenant_id, document in self._documents().items():
+            self.installations[tenant_id] = self._install(tenant_id, document)
+
     def _documents(self) -> dict[int, FlowDocument]:
         with self.sessions() as session:
             tenants = session.query(Tenant).all()
@@ -169,12 +181,16 @@ class Node:
                     context=f"{tenant_id}:{flow.name}",
                 )
 
-    def intake(self) -> Intake:
+    def intake(self, transaction: Callable[[], AbstractContextManager[Tx]] | None = None) -> Intake:
         """The webhook intake of this node: one endpoint per Connection with a webhook secret.
 
         A Connection accepts pushes once its credentials hold a ``webhook_secret``.
+
+        Args:
+            transaction: where the hints' jobs are enqueued; this node's runtime by default.
+                A portal without a runtime passes a client's (the workers run the jobs).
         """
-        if self.runtime is None:
+        if transaction is None and self.runtime is None:
             raise ConfigError("start the node before taking webhooks")
         endpoints = {}
         with self.sessions() as session:
@@ -184,11 +200,22 @@ class Node:
                 if secret and receiver is not None:
                     endpoints[row.id] = WebhookEndpoint(receiver(row.options or {}), secret)
         return Intake(
-            transaction=self.runtime.transaction,
+            transaction=transaction or self._runtime_transaction,
             sessions=self.sessions,
             endpoints=endpoints,
             clock=self.clock,
+            installation=self._installation,
         )
+
+    def _runtime_transaction(self) -> AbstractContextManager[Tx]:
+        assert self.runtime is not None
+        return self.runtime.transaction()
+
+    def _installation(self, tenant_id: int) -> Installation:
+        found = self.installations.get(tenant_id)
+        if found is None:
+            raise ConfigError(f"tenant {tenant_id} has no live installation in this process")
+        return found
 
     def poll_now(self, tenant_id: int, flow: str) -> JobHandle[dict[str, Any]]:
         """Poll one flow now, in the background; returns the run's handle."""

@@ -36,7 +36,8 @@ from syncloom.store.config_versions import ConfigVersions
 from syncloom.store.models import Connection, Link, LinkState, RecordLogEntry
 from syncloom.vault import Keyring, MasterKey, Vault, seal_credentials
 
-CRM_SECRETS = {"username": "Supervisor", "password": "Supervisor"}
+HOOK_SECRET = "cluster-hook-secret"
+CRM_SECRETS = {"username": "Supervisor", "password": "Supervisor", "webhook_secret": HOOK_SECRET}
 ERP_SECRETS = {
     "sender_id": "simsender",
     "sender_password": "simsenderpw",

@@ -7,6 +7,7 @@ table). An action asked while no worker is up waits in the queue, and runs once 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,11 +16,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from syncloom.connectors.creatio import CreatioConnector
 from syncloom.engine.clock import SystemClock
 from syncloom.engine.dead_letters import DeadLetterQueue
 from syncloom.store.accounts import Accounts
 from syncloom.store.models import DeadLetter, DeadLetterStatus, RoleName, Tenant
-from tests.scale.cluster import Cluster, cluster, wait_for
+from tests.scale.cluster import HOOK_SECRET, Cluster, cluster, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.pg]
 
@@ -141,3 +143,46 @@ def test_a_tenant_cannot_follow_another_tenants_job(pg_url, tmp_path):
         run = asked.json()["run"]
         assert acme.get(f"/api/jobs/{run}").status_code == 200
         assert globex.get(f"/api/jobs/{run}").status_code == 404
+
+
+def _webhook_jobs(world: Cluster, crm_key: str) -> list[tuple[str, str]]:
+    """Record jobs made from a pushed hint (its id carries the bare modified-on; a poll's job
+    id adds a hash of the values after ``#``): (status, executor) each."""
+    query = sa.text(
+        "SELECT status, executor_id FROM dbos.workflow_status WHERE name = 'syncloom.sync_record'"
+        " AND workflow_uuid LIKE :prefix AND workflow_uuid NOT LIKE '%#%'"
+    )
+    with world.sessions() as session:
+        rows = session.execute(query, {"prefix": f"sync:%|accounts|{crm_key}@%"})
+        return [(str(status), str(executor)) for status, executor in rows]
+
+
+def test_a_webhook_to_the_portal_alone_is_synced_by_a_worker(pg_url, tmp_path):
+    with cluster(pg_url, tmp_path, records=5) as world:
+        base_url = world.start_web()
+        _portal(world, base_url, _token(world, "acme", "ops@acme.test"))
+        world.start_worker("w1")
+        wait_for(lambda: world.linked() >= 5, world, DEADLINE_S, "every account linked")
+        hook = {"url": f"{base_url}/hooks/acme/crm", "secret": HOOK_SECRET, "entities": ["Account"]}
+        httpx.post(f"{world.crm_url}/_sim/webhooks", json=hook).raise_for_status()
+        with world.sessions() as session:
+            crm_key = str(
+                session.scalar(sa.text("SELECT crm_key FROM identity_links ORDER BY crm_key"))
+            )
+
+        async def edit() -> None:
+            crm = CreatioConnector(world.crm_url, username="Supervisor", password="Supervisor")
+            try:
+                await crm.update("Account", crm_key.rsplit(":", 1)[1], {"Name": "Pushed"})
+            finally:
+                await crm.aclose()
+
+        asyncio.run(edit())
+        # The portal stored the hint and queued its job; the worker ran it.
+        ran = wait_for(
+            lambda: [job for job in _webhook_jobs(world, crm_key) if job[0] == "SUCCESS"],
+            world,
+            DEADLINE_S,
+            "the pushed hint's record job",
+        )
+        assert ran[0] == ("SUCCESS", "w1")

@@ -27,7 +27,7 @@ from syncloom.errors import ConfigError
 
 if TYPE_CHECKING:
     from syncloom.control import QueuedControl
-    from syncloom.engine.runtime import JobHandle
+    from syncloom.engine.runtime import JobHandle, RuntimeClient
     from syncloom.node import Node
     from syncloom.settings import Settings
     from syncloom.vault import Vault
@@ -92,17 +92,32 @@ def web(database_url: DatabaseUrl = None) -> None:
 
     Run now, dry run, backfill and replay are handed to the workers through the database's
     ``actions`` queue: the portal answers 202 with a job to follow at ``/api/jobs/{job}``.
+    Webhooks (``POST /hooks/{tenant}/{connection}``) are stored and their record jobs queued
+    in one transaction, for the workers to run.
     """
+    from syncloom.engine.intake_api import intake_router
     from syncloom.portal.app import start
 
     settings, vault = _open(database_url, None)
-    with errors():
-        stop = start(settings, vault, engine=_queued_control(settings, vault))
-    console.print(f"portal: http://{settings.web_host}:{settings.web_port}/", highlight=False)
+    client = _runtime_client(settings)
+    node = _routing_node(settings, vault)
     try:
-        _wait_for_stop()
+        with errors():
+            intake = node.intake(transaction=client.transaction)
+            stop = start(
+                settings,
+                vault,
+                engine=_queued_control(settings, vault, client),
+                routers=[intake_router(intake)],
+            )
+        console.print(f"portal: http://{settings.web_host}:{settings.web_port}/", highlight=False)
+        try:
+            _wait_for_stop()
+        finally:
+            stop()
     finally:
-        stop()
+        node.stop()
+        client.close()
 
 
 def recover(
@@ -184,15 +199,31 @@ def _open_vault(settings: Settings) -> Vault:
         engine.dispose()
 
 
-def _queued_control(settings: Settings, vault: Vault) -> QueuedControl:
-    from syncloom.control import QueuedControl
+def _runtime_client(settings: Settings) -> RuntimeClient:
+    """A client on the runtime's queues: actions, and record jobs from webhooks."""
     from syncloom.engine.actions import ACTION_QUEUE_SPEC
-    from syncloom.engine.runtime import RuntimeClient
+    from syncloom.engine.jobs import RECORD_QUEUE
+    from syncloom.engine.runtime import QueueSpec, RuntimeClient
+
+    queues = (ACTION_QUEUE_SPEC, QueueSpec(RECORD_QUEUE, partitioned=True))
+    return RuntimeClient(settings.database_url, queues, app_version=settings.app_version)
+
+
+def _routing_node(settings: Settings, vault: Vault) -> Node:
+    """Every tenant's flows, without a runtime: to know which flows a webhook's hint wakes."""
+    from syncloom.node import Node
     from syncloom.store import make_engine, session_factory
 
-    client = RuntimeClient(
-        settings.database_url, (ACTION_QUEUE_SPEC,), app_version=settings.app_version
-    )
+    node = Node(settings.database_url, session_factory(make_engine(settings.database_url)), vault)
+    with errors():
+        node.prepare()
+    return node
+
+
+def _queued_control(settings: Settings, vault: Vault, client: RuntimeClient) -> QueuedControl:
+    from syncloom.control import QueuedControl
+    from syncloom.store import make_engine, session_factory
+
     return QueuedControl(client, session_factory(make_engine(settings.database_url)), vault)
 
 
