@@ -135,3 +135,34 @@ def test_a_bulk_load_checks_custom_fields_too(tmp_path):
         tiers = {w.run(w.erp.get("CUSTOMER", key)).values["CUSTOMER_TIER"] for key in created}
         assert len(created) == 2
         assert tiers <= {"Gold", "Silver", "Bronze"}
+
+
+TWO_WAY_FLOW = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    direction: both
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+      - {source: UsrCustomerTier, target: TAXID}
+"""
+
+
+def test_a_two_way_flow_checks_what_it_writes_back_to_the_source(tmp_path):
+    with node_world(tmp_path, TWO_WAY_FLOW, records=1) as w:
+        (account,) = w.run(_keys(w.crm(), "Account"))
+        w.run(w.crm().update("Account", account, {"UsrCustomerTier": "Gold"}))
+        w.node.poll_now(w.tenant_id, "accounts").result(60)
+        customer_id = wait_for(lambda: _erp_key(w, account), what="account linked")
+
+        # The ERP's comment field holds more than the CRM's 20-character column can.
+        w.run(w.erp().update("CUSTOMER", customer_id, {"TAXID": "Platinum plus, renewed"}))
+        w.node.poll_now(w.tenant_id, "accounts").result(60)
+        (letter,) = wait_for(lambda: _open_letters(w), what="a dead letter")
+        assert letter.error_class == "FieldValueError"
+        assert letter.error_text.startswith("UsrCustomerTier: ")
+        assert "creatio Account" in letter.error_text
+        crm_account = w.run(w.crm().get("Account", account))
+        assert crm_account.values["UsrCustomerTier"] == "Gold", "nothing may be written"

@@ -161,6 +161,8 @@ class RecordJob:
         self.flapping = flapping
         self.lookups = lookups
         self.field_checks = FieldChecker(target.connector, target.entity)
+        # Two-way flows write the source too; its own field list vets that share.
+        self.source_checks = FieldChecker(source.connector, source.entity)
         self.retirement = Retirement.from_flow(flow)
         self.succession = Succession.from_flow(flow)
         self.routes: dict[str, RecordJob] = {}
@@ -783,6 +785,7 @@ class RecordJob:
         if not plan.is_noop:
             self.check_flapping(source)
         await self.field_checks.check(plan.to_target, for_create=False, record_key=str(source.key))
+        await self.source_checks.check(plan.to_source, for_create=False, record_key=str(source.key))
         read_source, read_target = source, target
         target, source = await self.apply(plan, source, target)
         written_back = None
