@@ -12,6 +12,7 @@ document number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from syncloom.connectors.base import DeletePolicy, EntitySpec, FieldSpec, FieldType
 
@@ -63,9 +64,9 @@ class IntacctEntity:
     modified_field: str = "WHENMODIFIED"
     modified_by_field: str = "MODIFIEDBY"
 
-    @property
+    @cached_property
     def spec(self) -> EntitySpec:
-        """This entity as an EntitySpec."""
+        """This entity as an EntitySpec (built once: the entity is immutable)."""
         return EntitySpec(
             name=self.name,
             key_fields=(self.key_field,),
@@ -82,8 +83,13 @@ class IntacctEntity:
 
     def kind(self, name: str) -> FieldType:
         """The declared type of ``name``."""
-        spec = next((f for f in self.fields if f.name == name), None)
+        spec = self.spec.field(name)
         return spec.type if spec else FieldType.STRING
+
+    @cached_property
+    def field_names(self) -> frozenset[str]:
+        """The names of the declared fields; asked once per value a record carries."""
+        return frozenset(f.name for f in self.fields)
 
     @property
     def server_keyed(self) -> bool:

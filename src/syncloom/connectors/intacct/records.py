@@ -36,7 +36,7 @@ def to_record(entity: IntacctEntity, element: etree._Element, tz: ZoneInfo) -> R
     values = {
         name: from_wire(entity.kind(name), text, tz)
         for name, text in raw.items()
-        if name in {f.name for f in entity.fields}
+        if name in entity.field_names
     }
     stamp = raw.get(entity.modified_field, "")
     try:
