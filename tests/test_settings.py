@@ -24,6 +24,7 @@ def test_defaults_keep_everything_local():
     assert (settings.web_host, settings.web_port) == ("127.0.0.1", 8600)
     assert settings.log_format == "console"
     assert settings.master_key is None
+    assert settings.retry_cap_s == 3600.0
 
 
 def test_environment_variables_use_the_prefix(monkeypatch):
@@ -32,11 +33,13 @@ def test_environment_variables_use_the_prefix(monkeypatch):
     monkeypatch.setenv("SYNCLOOM_LOG_FORMAT", "json")
     monkeypatch.setenv("SYNCLOOM_LOG_LEVEL", "debug")
     monkeypatch.setenv("SYNCLOOM_EXECUTOR_ID", "worker-2")
+    monkeypatch.setenv("SYNCLOOM_RETRY_CAP_S", "30")
     settings = load_settings()
     assert settings.database_url == "postgresql://sync@db/sync"
     assert settings.web_port == 9000
     assert (settings.log_format, settings.log_level) == ("json", "DEBUG")
     assert settings.executor_id == "worker-2"
+    assert settings.retry_cap_s == 30.0
 
 
 def test_overrides_win_and_none_means_unset(monkeypatch):
@@ -52,6 +55,7 @@ def test_overrides_win_and_none_means_unset(monkeypatch):
         ("SYNCLOOM_DATABASE_URL", "::nonsense::", "SYNCLOOM_DATABASE_URL: the database URL"),
         ("SYNCLOOM_WEB_PORT", "70000", "SYNCLOOM_WEB_PORT"),
         ("SYNCLOOM_LOG_FORMAT", "xml", "SYNCLOOM_LOG_FORMAT"),
+        ("SYNCLOOM_RETRY_CAP_S", "0", "SYNCLOOM_RETRY_CAP_S"),
     ],
 )
 def test_bad_values_are_one_line_config_errors(monkeypatch, variable, value, expected):

@@ -210,6 +210,7 @@ _RUNNING: dict[str, Any] = {}
 
 def start_node(settings: Settings, vault: Vault) -> Stopper | None:
     """Launch the node: the durable runtime, every tenant's flows and their schedules."""
+    from syncloom.engine.retry import RetryPolicy
     from syncloom.node import Node
     from syncloom.store import make_engine, session_factory
 
@@ -219,6 +220,7 @@ def start_node(settings: Settings, vault: Vault) -> Stopper | None:
         vault,
         executor_id=settings.executor_id,
         app_version=settings.app_version,
+        retry=RetryPolicy(cap_s=settings.retry_cap_s),
     )
     node.start()
     _RUNNING["node"] = node

@@ -30,6 +30,7 @@ from syncloom.engine.flows import FlowDocument, load_flows
 from syncloom.engine.installation import ConnectionInfo, Installation
 from syncloom.engine.intake import Intake, WebhookEndpoint
 from syncloom.engine.poller import Tx
+from syncloom.engine.retry import RetryPolicy
 from syncloom.engine.runtime import DEFAULT_APP_VERSION, JobHandle, Runtime
 from syncloom.errors import ConfigError
 from syncloom.store.config_versions import ConfigVersions
@@ -100,6 +101,7 @@ class Node:
     clock: Clock = field(default_factory=SystemClock)
     worker_concurrency: int = 16
     app_version: str = DEFAULT_APP_VERSION
+    retry: RetryPolicy | None = None
     installations: dict[int, Installation] = field(default_factory=dict)
     runtime: Runtime | None = None
     bridge: LoopBridge | None = None
@@ -167,6 +169,7 @@ class Node:
             bridge=self.bridge,
             vault=self.vault,
             owner=self.executor_id,
+            retry=self.retry,
         )
 
     def _schedule(self, tenant_id: int, document: FlowDocument) -> None:

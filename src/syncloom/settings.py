@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         app_version: the version of the durable workflows' shapes; processes of one version
             recover and dequeue each other's work, so it stays the same across releases
             unless a release's notes say to change it.
+        retry_cap_s: the longest wait between two attempts of a failed record job (the
+            wait doubles per attempt, with jitter, up to this; a vendor's Retry-After can ask
+            for more). Lower it where outages are short and freshness matters more.
     """
 
     model_config = SettingsConfigDict(
@@ -51,6 +54,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     executor_id: str = Field(default="local", min_length=1, max_length=100)
     app_version: str = Field(default="1", min_length=1, max_length=100)
+    retry_cap_s: float = Field(default=3600.0, ge=1.0, le=86400.0)
 
     @field_validator("database_url")
     @classmethod

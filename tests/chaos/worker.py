@@ -20,9 +20,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from syncloom.engine.intake_api import intake_router
+from syncloom.engine.retry import RetryPolicy
 from syncloom.engine.sweep import KeySetSweep
 from syncloom.log import configure_logging
 from syncloom.node import Node
+from syncloom.settings import load_settings
 from syncloom.simulators.common.server import SimulatorServer
 from syncloom.store import make_engine, session_factory
 from syncloom.vault import Vault, read_keyring_file
@@ -68,7 +70,9 @@ def main() -> None:
     configure_logging("json", "DEBUG")
     vault = Vault(read_keyring_file(Path(args.keyring_file)))
     sessions = session_factory(make_engine(args.database_url))
-    node = Node(args.database_url, sessions, vault, executor_id=EXECUTOR_ID)
+    # The same retry cap as `syncloom worker` (SYNCLOOM_RETRY_CAP_S), set by the chaos tests.
+    retry = RetryPolicy(cap_s=load_settings().retry_cap_s)
+    node = Node(args.database_url, sessions, vault, executor_id=EXECUTOR_ID, retry=retry)
     node.start()
     with ExitStack() as stack:
         if args.hooks_port:

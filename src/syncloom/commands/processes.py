@@ -239,6 +239,7 @@ def _warn_default_executor(settings: Settings) -> None:
 
 
 def _start_node(settings: Settings, vault: Vault, concurrency: int) -> Node:
+    from syncloom.engine.retry import RetryPolicy
     from syncloom.node import Node
     from syncloom.store import make_engine, session_factory
 
@@ -249,6 +250,7 @@ def _start_node(settings: Settings, vault: Vault, concurrency: int) -> Node:
         executor_id=settings.executor_id,
         worker_concurrency=concurrency,
         app_version=settings.app_version,
+        retry=RetryPolicy(cap_s=settings.retry_cap_s),
     )
     with errors():
         node.start()
