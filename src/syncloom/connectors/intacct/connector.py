@@ -32,6 +32,7 @@ from syncloom.connectors.intacct import legacy, queries
 from syncloom.connectors.intacct.auth import IntacctCredentials
 from syncloom.connectors.intacct.batches import BatchWriter
 from syncloom.connectors.intacct.client import IntacctClient, Result
+from syncloom.connectors.intacct.dimensions import DimensionCatalogue, with_line_fields
 from syncloom.connectors.intacct.entities import ENTITIES, IntacctEntity
 from syncloom.connectors.intacct.errors import SYSTEM
 from syncloom.connectors.intacct.inspect import inspect_body, merge, parse_inspect
@@ -83,6 +84,8 @@ class IntacctConnector:
         # Field details are company-wide: siblings for other entities share them.
         self._inspected: dict[str, IntacctEntity] = {}
         self._inspecting = asyncio.Lock()
+        # The company's user-defined dimensions, asked once and shared the same way.
+        self._dimensions = DimensionCatalogue()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IntacctConnector:
@@ -116,6 +119,7 @@ class IntacctConnector:
             max_response_bytes=self.max_response_bytes,
         )
         sibling._inspected = self._inspected
+        sibling._dimensions = self._dimensions
         return sibling
 
     def __repr__(self) -> str:
@@ -127,26 +131,38 @@ class IntacctConnector:
 
     # -- reads -----------------------------------------------------------------------------
     def _entity(self, name: str) -> IntacctEntity:
-        entity = ENTITIES.get(name.upper())
+        """A declared entity, or a user-defined dimension already discovered (see _known)."""
+        entity = ENTITIES.get(name.upper()) or self._dimensions.entities.get(name.upper())
         if entity is None:
             raise NotFoundError(f"Intacct entity {name!r} is not supported", system=SYSTEM)
         return self._inspected.get(entity.name, entity)
 
+    async def _known(self, name: str) -> IntacctEntity:
+        """Like _entity, asking the company for its dimensions when ``name`` is not declared."""
+        if name.upper() not in ENTITIES:
+            await self._dimensions.load(self._one)
+        return self._entity(name)
+
     async def _described(self, name: str) -> IntacctEntity:
         """The entity with this company's field details and UDFs (inspected once)."""
-        entity = self._entity(name)
+        entity = await self._known(name)
         if entity.name in self._inspected:
             return self._inspected[entity.name]
+        dimensions = await self._dimensions.load(self._one) if entity.dimension_lines else ()
         # One inspect per object, however many jobs ask at once (the gateway allows two calls).
         async with self._inspecting:
             if entity.name not in self._inspected:
                 result = await self._one(inspect_body(entity.name))
-                self._inspected[entity.name] = merge(entity, parse_inspect(result.data))
+                merged = merge(entity, parse_inspect(result.data))
+                if entity.dimension_lines:
+                    merged = with_line_fields(merged, dimensions)
+                self._inspected[entity.name] = merged
         return self._inspected[entity.name]
 
     async def entity_names(self) -> Sequence[str]:
-        """The objects this connector syncs."""
-        return sorted(ENTITIES)
+        """The objects this connector syncs, the company's user-defined dimensions included."""
+        await self._dimensions.load(self._one)
+        return sorted({*ENTITIES, *self._dimensions.entities})
 
     async def _one(self, body: str, record_key: str | None = None) -> Result:
         (result,) = await self.client.call([body])
@@ -216,7 +232,7 @@ class IntacctConnector:
 
     async def iter_keys(self, entity: str, page_size: int = 1000) -> AsyncIterator[Sequence[str]]:
         """Every business id, in RECORDNO order, keyset-paged."""
-        spec = self._entity(entity)
+        spec = await self._known(entity)
         last = "0"
         while True:
             number = spec.recordno_field
@@ -255,7 +271,7 @@ class IntacctConnector:
 
     async def delete(self, entity: str, key: str) -> None:
         """Delete by business id (looked up to its RECORDNO first)."""
-        spec = self._entity(entity)
+        spec = await self._known(entity)
         recordno = key
         if not spec.server_keyed:
             current = await self.get(entity, key)
@@ -266,6 +282,9 @@ class IntacctConnector:
 
     async def batch(self, ops: Sequence[Op]) -> Sequence[OpResult]:
         """Apply ops; consecutive generic creates/updates of one entity go 100 per call."""
+        if any(op.entity.upper() not in ENTITIES for op in ops):
+            # The writer looks entities up without asking; a UDD must be known by then.
+            await self._dimensions.load(self._one)
         return await BatchWriter(self).run(ops)
 
     async def create_legacy(self, spec: IntacctEntity, values: Values, key: str | None) -> Record:

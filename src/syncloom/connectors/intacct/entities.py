@@ -52,6 +52,8 @@ class IntacctEntity:
         fields: the declared fields, read names (dotted for nested groups).
         writer: ``generic`` (create/update), or the legacy function creating it.
         lines_field: the values key holding document lines, for legacy writers.
+        dimension_lines: a document line object, which carries the company's user-defined
+            dimensions as ``GLDIM<name>`` fields.
     """
 
     name: str
@@ -63,6 +65,7 @@ class IntacctEntity:
     recordno_field: str = "RECORDNO"
     modified_field: str = "WHENMODIFIED"
     modified_by_field: str = "MODIFIEDBY"
+    dimension_lines: bool = False
 
     @cached_property
     def spec(self) -> EntitySpec:
@@ -105,7 +108,7 @@ def _nested(prefix: str, names: str) -> str:
     return " ".join(f"{prefix}.{n}" for n in names.split())
 
 
-def _dimension(name: str) -> IntacctEntity:
+def dimension_entity(name: str) -> IntacctEntity:
     """A user-defined dimension (UDD): a platform object keyed by its ``id``, read-only here."""
     fields = tuple(
         FieldSpec(
@@ -128,9 +131,9 @@ def _dimension(name: str) -> IntacctEntity:
     )
 
 
-# The company's user-defined dimensions, by object name; each is set on transaction lines
-# through its relationship field GLDIM<name> (the UDD's id).
-DIMENSIONS = ("TEAM",)
+# The company's user-defined dimensions are not declared here: the connector asks for them
+# (``getDimensions``, see dimensions.py), adds each as an entity built by dimension_entity, and
+# gives the line entities below a GLDIM<name> field per dimension.
 
 
 def _entity(name: str, key: str, spec: str, required: str = "", **kw: object) -> IntacctEntity:
@@ -223,6 +226,25 @@ ENTITIES: dict[str, IntacctEntity] = {
             lines_field="lines",
             delete_policy=DeletePolicy.NONE,
         ),
+        # Document lines, read on their own; they are written with their document (``lines``).
+        _entity(
+            "ARINVOICEITEM",
+            "RECORDNO",
+            "RECORDKEY:i LINE_NO:i ACCOUNTNO OFFSETGLACCOUNTNO AMOUNT:d TRX_AMOUNT:d "
+            "ENTRYDESCRIPTION DEPARTMENTID LOCATIONID CLASSID PROJECTID CUSTOMERID ITEMID "
+            "CURRENCY BASECURR EXCHANGE_RATE:d",
+            writer="none",
+            delete_policy=DeletePolicy.NONE,
+            dimension_lines=True,
+        ),
+        _entity(
+            "SODOCUMENTENTRY",
+            "RECORDNO",
+            "DOCHDRNO:i DOCHDRID LINE_NO:i MEMO ITEMID ITEMDESC QUANTITY:d UNIT PRICE:d TOTAL:d "
+            "LOCATIONID DEPARTMENTID PROJECTID",
+            writer="none",
+            delete_policy=DeletePolicy.NONE,
+            dimension_lines=True,
+        ),
     )
 }
-ENTITIES.update({name: _dimension(name) for name in DIMENSIONS})

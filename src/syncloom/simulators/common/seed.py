@@ -49,6 +49,8 @@ CRM_BUSINESS_UNITS = {
 PRICE_GROUPS = {"10": "WHOLESALE", "20": "RETAIL", "30": "INTERCO"}
 # A user-defined dimension (an Intacct UDD, object TEAM): its values by name.
 TEAMS = ("Enterprise", "Mid-market", "Partners")
+# A second UDD (object CHANNEL): the route a sale came through.
+CHANNELS = ("Direct", "Reseller", "Online")
 # Projects: id -> (name, legal entity). Intacct keeps them as PROJECT, Creatio as a lookup.
 PROJECTS = {
     "PRJ-100": ("ERP rollout", "usmf"),

@@ -25,6 +25,10 @@ CURRENCY_FIELDS = (
     "TOTALENTERED:CURRENCY TOTALPAID:CURRENCY TOTALDUE:CURRENCY TRX_TOTALENTERED:CURRENCY "
     "TRX_TOTALPAID:CURRENCY TRX_TOTALDUE:CURRENCY"
 )
+# The company's user-defined dimensions (UDDs) by object name, with their labels, in the
+# order ``getDimensions`` lists them; each is set on transaction lines through GLDIM<name>.
+UDDS = {"TEAM": "Team", "CHANNEL": "Sales channel"}
+UDD_FIELDS = " ".join(f"GLDIM{name}" for name in UDDS)
 
 
 def _contact(prefix: str, with_address: bool = True) -> str:
@@ -221,7 +225,7 @@ OBJECTS: dict[str, ObjectDef] = {
             "RECORDNO",
             "RECORDKEY:INTEGER LINE_NO:INTEGER ACCOUNTNO OFFSETGLACCOUNTNO AMOUNT:CURRENCY "
             "TRX_AMOUNT:CURRENCY ENTRYDESCRIPTION DEPARTMENTID LOCATIONID CLASSID PROJECTID "
-            "CUSTOMERID ITEMID CURRENCY BASECURR EXCHANGE_RATE:DECIMAL GLDIMTEAM",
+            "CUSTOMERID ITEMID CURRENCY BASECURR EXCHANGE_RATE:DECIMAL " + UDD_FIELDS,
             generic_create=False,
             line_parent="RECORDKEY",
         ),
@@ -244,7 +248,7 @@ OBJECTS: dict[str, ObjectDef] = {
             "RECORDNO",
             "DOCHDRNO:INTEGER DOCHDRID SALE_PUR_TRANS LINE_NO:INTEGER MEMO ITEMID ITEMDESC "
             "QUANTITY:DECIMAL UNIT PRICE:CURRENCY TOTAL:CURRENCY LOCATIONID DEPARTMENTID "
-            "PROJECTID GLDIMTEAM",
+            "PROJECTID " + UDD_FIELDS,
             generic_create=False,
             line_parent="DOCHDRNO",
         ),
@@ -265,7 +269,6 @@ OBJECTS: dict[str, ObjectDef] = {
 # User-defined dimensions are platform objects: lower-case system fields, keyed by ``id`` (the
 # record number), set on transaction lines through their GLDIM<name> relationship field.
 PLATFORM_FIELDS = "id:INTEGER name createdBy createdAt:TIMESTAMP updatedBy updatedAt:TIMESTAMP"
-UDDS = {"TEAM": "Team"}
 OBJECTS.update(
     {
         name: ObjectDef(

@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from syncloom.simulators.common.seed import (
+    CHANNELS,
     DEPARTMENTS,
     LEGAL_ENTITIES,
     PROJECTS,
@@ -138,6 +139,9 @@ class IntacctStore:
             put("CONTACT", _contact(person))
         for product in world.products(max(10, min(records, 1000))):
             put("ITEM", _item(product))
+        # Seeded last, so the record numbers of everything above stay as they were.
+        for channel in CHANNELS:
+            put("CHANNEL", {"name": channel})
 
     def _seed_put(self, name: str, values: dict[str, str]) -> None:
         self.insert(OBJECTS[name], values, "1", "")
