@@ -4,6 +4,9 @@
   twin, sees nothing to change, and used to settle without ever writing the key back.
 * A throttled (429) Entra ID discovery answer: msal raises ``ValueError``, which used to
   become a permanent ``AuthError`` and dead-letter the record instead of being retried.
+* A throttled (429) token request after discovery: msal returns the answer's JSON as an
+  error result, which also became an ``AuthError``, and kept a non-OAuth error in its
+  telemetry that broke every later token call of that application.
 * A create resumed after the source changed kept the first attempt's values on the target,
   while the link's base claimed the new ones: the difference never travelled.
 * A SIGKILLed worker's Governor slots stayed leased for two minutes, so a restarted worker
@@ -87,6 +90,22 @@ def test_a_throttled_or_failing_authority_is_transient_and_the_next_try_gets_a_t
     server, ca_file = d365
     SimulatorHandle(server.base_url, verify=ca_file).script_faults([fault])
     tokens = _provider(server.base_url, ca_file)
+    with pytest.raises(TransientError) as caught:
+        asyncio.run(tokens.token())
+    assert not isinstance(caught.value, AuthError)
+    assert "sim-secret" not in str(caught.value)
+    assert asyncio.run(tokens.token())
+
+
+def test_a_throttled_token_request_after_discovery_is_transient_and_the_next_try_works(d365):
+    # Discovery is done and cached; only the token request itself is throttled, and msal
+    # hands back the 429's JSON as an error result instead of raising (and would fail every
+    # later call of that application on it).
+    server, ca_file = d365
+    tokens = _provider(server.base_url, ca_file)
+    assert asyncio.run(tokens.token())
+    asyncio.run(tokens.invalidate())
+    SimulatorHandle(server.base_url, verify=ca_file).script_faults(["429"])
     with pytest.raises(TransientError) as caught:
         asyncio.run(tokens.token())
     assert not isinstance(caught.value, AuthError)

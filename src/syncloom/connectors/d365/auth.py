@@ -142,11 +142,25 @@ class TokenProvider:
             lifetime = float(result.get("expires_in") or 0)
             self._cached = (str(token), now + lifetime - RENEW_BEFORE_S)
             return str(token)
+        # A throttled or failing token endpoint answers with some JSON that msal returns as an
+        # error result rather than raising: its status, not its body, says it will pass.
+        status = self._session.last_status if self._session else None
+        if not isinstance(result.get("error"), str):
+            # msal keeps a non-OAuth error in its telemetry and fails every later call of this
+            # application on it: the next try starts from a fresh one.
+            self._forget_application()
         error = str(result.get("error") or "unknown_error")
         text = str(result.get("error_description") or error).split(" Trace ID:")[0]
-        cls = TransientError if error in _TRANSIENT else AuthError
+        passing = status is not None and (status in {408, 429} or status >= 500)
+        cls = TransientError if error in _TRANSIENT or passing else AuthError
         raise cls(f"Entra ID refused the token request: {text}", system=SYSTEM,
                   vendor_code=error, vendor_message=text)  # fmt: skip
+
+    def _forget_application(self) -> None:
+        with self._lock:
+            session, self._session, self._app = self._session, None, None
+        if session is not None:
+            session.close()
 
     def close(self) -> None:
         """Close msal's HTTP session."""
