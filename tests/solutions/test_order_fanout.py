@@ -176,3 +176,37 @@ def test_a_lost_reply_on_one_line_fails_the_job_and_the_retry_writes_no_duplicat
 
 def _number(w, order: RecordKey) -> str:
     return str(w.get(CRM, "Order", order.id).values["Number"])
+
+
+def test_a_parent_whose_create_never_finished_is_finished_before_its_child_points_at_it(
+    tmp_path, monkeypatch
+):
+    # A product's twin key is reserved, then its create fails (as after a kill between the
+    # two): the reserved key names no F&O record yet, so the retried Order must finish the
+    # product's create rather than read the twin's item number from nothing.
+    with world(tmp_path, load_solution("creatio_d365"), ERP) as w:
+        order = _order_with_new_parents(w, LINES)
+        connector = w.erp(ERP)
+        real_create = connector.create
+        failed: list[str | None] = []
+
+        async def create_failing_one_product(entity, values, key=None):
+            if entity == "ReleasedProductsV2" and not failed:
+                failed.append(key)
+                raise TransientError("connection reset before the request was sent")
+            return await real_create(entity, values, key)
+
+        monkeypatch.setattr(connector, "create", create_failing_one_product)
+        with pytest.raises(TransientError, match="before the request was sent"):
+            w.sync("orders_sales_orders", order)
+        assert failed
+        monkeypatch.setattr(connector, "create", real_create)
+        retried = w.sync("orders_sales_orders", order)
+        assert retried.action == "created"
+        (header,) = w.search(ERP, "SalesOrderHeadersV2", CustomersOrderReference=_number(w, order))
+        lines = w.search(ERP, "SalesOrderLines", SalesOrderNumber=header.values["SalesOrderNumber"])
+        assert len(lines) == LINES
+        items = {str(line.values["ItemNumber"]) for line in lines}
+        assert len(items) == LINES
+        for item in items:
+            assert len(w.search(ERP, "ReleasedProductsV2", ItemNumber=item)) == 1

@@ -490,10 +490,13 @@ class RecordJob:
     async def _synced_twin(self, parent: _Parent) -> str:
         job, key = parent.job, parent.key
         near, _ = self._parent_ends(job)
-        twin = job.binder.to_other(str(key), near.side)
+        twin = _created_twin(job.binder.find(str(key), near.side), near.side)
         if twin is None:
+            # No twin, or only a reserved key whose create has not finished (a parent job
+            # killed or failed between the two): the reserved key names no record yet, so the
+            # parent's job runs (and resumes its create) before anything points at it.
             await job.run(key)
-            twin = job.binder.to_other(str(key), near.side)
+            twin = _created_twin(job.binder.find(str(key), near.side), near.side)
         if twin is None:
             raise TransientError(
                 f"parent {key} of flow {parent.dep.flow!r} is not synced yet",
@@ -881,6 +884,13 @@ class RecordJob:
                 session, flow=self.flow.name, record_key=str(source.key), action=action, diff=diff
             )
             self.dead_letters.resolve(session, self.flow.name, str(source.key))
+
+
+def _created_twin(link: LinkView | None, side: Side) -> str | None:
+    """The twin's key across ``link`` from ``side`` once it exists; None while only reserved."""
+    if link is None or link.state is LinkState.PENDING:
+        return None
+    return link.key(side.other)
 
 
 def _reads_fields(dep: Dependency) -> bool:
