@@ -2,8 +2,10 @@
 
 Every chaos Account (its name starts with ``Chaos``) should have exactly one Intacct CUSTOMER
 and exactly one D365 customer of the same name, each carrying the Account's phone, and the
-Account should carry its Intacct customer id (the write-back). A missing twin is *lost*, a
-second twin is *duplicated*, a single twin with other values is *divergent*.
+Account should carry its Intacct customer id (the write-back). Every Order the rounds created
+should have exactly one D365 sales order holding exactly its lines, with the same quantities
+and prices. A missing twin or line is *lost*, a second twin or line (or a line no Order has)
+is *duplicated*, a single twin with other values is *divergent*.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ class Tally:
     """Lost, duplicated and divergent records, with a few examples of each."""
 
     accounts: int = 0
+    orders: int = 0
+    lines: int = 0
     lost: int = 0
     duplicated: int = 0
     divergent: int = 0
@@ -85,7 +90,64 @@ def judge(world: ChaosWorld) -> Tally:
         _check_twins(tally, account, fo_customers.get(name, []), "d365", "PrimaryContactPhone")
     for name in sorted(world.deleted):
         _check_deleted(tally, name, customers.get(name, []), fo_customers.get(name, []))
+    if world.orders:
+        _check_orders(tally, world)
     return tally
+
+
+def _check_orders(tally: Tally, world: ChaosWorld) -> None:
+    """Each Order has one sales order, and it holds exactly the Order's lines, equal."""
+    dump = world.sims["fo"].admin("dump")
+    headers: dict[str, list[dict[str, Any]]] = {}
+    for row in dump.get("SalesOrderHeadersV2", []):
+        headers.setdefault(str(row.get("CustomersOrderReference") or ""), []).append(row)
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for row in dump.get("SalesOrderLines", []):
+        lines.setdefault(str(row.get("SalesOrderNumber") or ""), []).append(row)
+    for number, expected in sorted(world.orders.items()):
+        tally.orders += 1
+        tally.lines += len(expected)
+        found = headers.get(number, [])
+        if len(found) != 1:
+            if found:
+                tally.duplicated += len(found) - 1
+            else:
+                tally.lost += 1 + len(expected)
+            tally.note(f"order {number}: {len(found)} sales orders")
+            continue
+        _check_lines(tally, number, expected, lines.get(str(found[0]["SalesOrderNumber"]), []))
+
+
+def _check_lines(
+    tally: Tally,
+    number: str,
+    expected: list[tuple[str, Decimal, Decimal]],
+    written: list[dict[str, Any]],
+) -> None:
+    by_item: dict[str, list[dict[str, Any]]] = {}
+    for row in written:
+        by_item.setdefault(str(row.get("ItemNumber") or ""), []).append(row)
+    for item, quantity, price in expected:
+        rows = by_item.pop(item, [])
+        if not rows:
+            tally.lost += 1
+            tally.note(f"order {number}: line {item} missing")
+            continue
+        if len(rows) > 1:
+            tally.duplicated += len(rows) - 1
+            tally.note(f"order {number}: line {item} written {len(rows)} times")
+        line = rows[0]
+        got = (_decimal(line.get("OrderedSalesQuantity")), _decimal(line.get("SalesPrice")))
+        if got != (quantity, price):
+            tally.divergent += 1
+            tally.note(f"order {number}: line {item} is {got}, not {(quantity, price)}")
+    for item, rows in by_item.items():
+        tally.duplicated += len(rows)
+        tally.note(f"order {number}: line {item!r} not in the Order")
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def _check_deleted(
@@ -128,6 +190,9 @@ class RoundReport:
     deleted: int = 0
     # What the webhook relay did this round: received, duplicated, held back, accepted...
     webhooks: dict[str, int] = field(default_factory=dict)
+    # Orders with lines the rounds created so far, and their lines, all judged.
+    orders: int = 0
+    lines: int = 0
 
 
 def write_reports(name: str, reports: list[RoundReport]) -> Path:

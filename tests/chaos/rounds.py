@@ -11,20 +11,31 @@ import random
 import subprocess
 import time
 from collections import Counter
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from syncloom.connectors.creatio import CreatioConnector
+from syncloom.simulators.creatio.seeding import seed_id
 from syncloom.store import make_engine
 from tests.chaos.judge import PREFIX, RoundReport, judge
 from tests.chaos.world import ChaosWorld, wait_until
 
+# A Creatio Order in this status is synced (the orders flow's filter).
+CONFIRMED = seed_id("OrderStatus", "2. Confirmation")
+USD = seed_id("Currency", "USD")
 FAULTS = "429:0.04,500:0.02,503:0.02,timeout:0.01,reset:0.02,slow:0.02"
 CONVERGE_S = 150.0
 
 
 async def _edit(
-    world: ChaosWorld, rng: random.Random, round_no: int, new: int, updates: int, deletes: int = 0
+    world: ChaosWorld,
+    rng: random.Random,
+    round_no: int,
+    new: int,
+    updates: int,
+    deletes: int = 0,
+    orders: int = 0,
 ):
     crm = CreatioConnector(
         world.sims["crm"].url, username="Supervisor", password=world.credentials.crm_password
@@ -38,9 +49,53 @@ async def _edit(
         for key in chosen:
             await crm.update("Account", key, {"Phone": f"+44 20 {rng.randrange(10**6)}"})
         await _delete(world, crm, rng, deletes, set(chosen))
+        for index in range(orders):
+            await _order(world, crm, rng, f"{round_no:02d}-{index:03d}")
         return len(chosen)
     finally:
         await crm.aclose()
+
+
+async def _order(world: ChaosWorld, crm: CreatioConnector, rng: random.Random, tag: str) -> None:
+    """A Confirmed Order of a new Account with 1-4 lines, each of a new Product.
+
+    The Account's name is not a chaos name, so no round deletes it under its Order.
+    """
+    account = await crm.create("Account", {"Name": f"Orders {tag}", "Phone": "+1 555 0100"})
+    number = f"CHX-{tag}"
+    order = await crm.create(
+        "Order",
+        {
+            "Number": number,
+            "Date": "2026-11-22T00:00:00Z",
+            "AccountId": account.key.id,
+            "StatusId": CONFIRMED,
+            "CurrencyId": USD,
+            "CurrencyRate": Decimal(1),
+        },
+    )
+    expected = []
+    for line in range(rng.randint(1, 4)):
+        code = f"{number}-{line}"
+        price = Decimal(rng.randrange(100, 10_000)) / 100
+        quantity = Decimal(rng.randint(1, 20))
+        product = await crm.create(
+            "Product",
+            {"Name": f"Chaos part {code}", "Code": code, "Price": price, "CurrencyId": USD},
+        )
+        await crm.create(
+            "OrderProduct",
+            {
+                "OrderId": order.key.id,
+                "ProductId": product.key.id,
+                "Name": f"line {line}",
+                "Quantity": quantity,
+                "Price": price,
+                "Amount": quantity * price,
+            },
+        )
+        expected.append((code, quantity, price))
+    world.orders[number] = expected
 
 
 async def _delete(
@@ -88,11 +143,12 @@ def run_round(
     updates: int,
     kills: int,
     deletes: int = 0,
+    orders: int = 0,
 ) -> RoundReport:
     """One round: edit, break things, kill the worker, let the last worker converge."""
     world.clear_faults()
     hooks_before = Counter(world.relay.counts) if world.relay else Counter()
-    updated = asyncio.run(_edit(world, rng, round_no, new, updates, deletes))
+    updated = asyncio.run(_edit(world, rng, round_no, new, updates, deletes, orders))
     before = {name: dict(sim.admin("stats")["faults_injected"]) for name, sim in world.sims.items()}
     world.set_faults(FAULTS)
     world.expire_sessions()
@@ -124,6 +180,8 @@ def run_round(
         examples=tally.examples,
         deleted=deletes,
         webhooks=hooks,
+        orders=tally.orders,
+        lines=tally.lines,
     )
 
 

@@ -25,22 +25,23 @@ import pytest
 
 from tests.chaos.judge import RoundReport, write_reports
 from tests.chaos.rounds import run_round
-from tests.chaos.world import ChaosWorld, chaos_world
+from tests.chaos.world import CHAOS_FLOWS, ORDER_FLOWS, ChaosWorld, chaos_world
 
 pytestmark = pytest.mark.e2e
 
 
 def _run(
     tmp_path: Path, name: str, *, rounds: int, new: int, updates: int, kills: int, seed: int,
-    deletes: int = 0,
+    deletes: int = 0, orders: int = 0,
 ):  # fmt: skip
     rng = random.Random(seed)
     reports = []
-    with chaos_world(tmp_path) as world:
+    with chaos_world(tmp_path, flows=CHAOS_FLOWS + ORDER_FLOWS) as world:
         for round_no in range(1, rounds + 1):
             report = run_round(
-                world, rng, round_no, new=new, updates=updates, kills=kills, deletes=deletes
-            )
+                world, rng, round_no, new=new, updates=updates, kills=kills, deletes=deletes,
+                orders=orders,
+            )  # fmt: skip
             reports.append(report)
             print(report)
             if not report.converged:
@@ -63,11 +64,13 @@ def _assert_clean(reports: list[RoundReport], world: ChaosWorld) -> None:
 
 def test_three_rounds_of_faults_and_kills_lose_and_duplicate_nothing(tmp_path):
     reports, world = _run(
-        tmp_path, "default", rounds=3, new=8, updates=4, kills=2, seed=7, deletes=2
+        tmp_path, "default", rounds=3, new=8, updates=4, kills=2, seed=7, deletes=2, orders=2
     )
     _assert_clean(reports, world)
     assert len(world.deleted) == 6
     assert reports[-1].accounts == 24 - 6
+    assert reports[-1].orders == 6
+    assert reports[-1].lines == sum(len(lines) for lines in world.orders.values())
 
 
 @pytest.mark.slow
@@ -75,6 +78,7 @@ def test_three_rounds_of_faults_and_kills_lose_and_duplicate_nothing(tmp_path):
 def test_long_chaos_run(tmp_path):
     rounds = int(os.environ.get("SYNCLOOM_CHAOS_ROUNDS", "12"))
     reports, world = _run(
-        tmp_path, "long", rounds=rounds, new=20, updates=15, kills=4, seed=11, deletes=4
-    )
+        tmp_path, "long", rounds=rounds, new=20, updates=15, kills=4, seed=11, deletes=4,
+        orders=8,
+    )  # fmt: skip
     _assert_clean(reports, world)

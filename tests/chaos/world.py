@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,50 @@ flows:
       - {source: Phone, target: PrimaryContactPhone}
       - {source: Name, target: CustomerGroupId, create_only: true, transform: "'10'"}
       - {source: Name, target: PartyType, create_only: true, transform: "'Organization'"}
+"""
+
+# Creatio Product -> D365 released product, and Creatio Order (Confirmed) -> D365 sales order
+# with one line per OrderProduct, the shape of the creatio_d365 Solution's orders_sales_orders:
+# the header waits for its Account's F&O customer, each line for its Product (depends_on).
+ORDER_FLOWS = """
+  - name: products
+    source: {connection: crm, entity: Product}
+    target: {connection: fo, entity: ReleasedProductsV2}
+    delete: ignore
+    key: {template: "usmf/{field:ItemNumber}"}
+    fields:
+      - {source: Code, target: ItemNumber, create_only: true, required: true}
+      - {source: Code, target: ProductNumber, create_only: true}
+      - {source: Name, target: ProductSearchName, required: true}
+      - {source: Price, target: SalesPrice}
+      - {source: Code, target: ProductType, create_only: true, transform: "'Item'"}
+  - name: orders
+    source: {connection: crm, entity: Order}
+    target: {connection: fo, entity: SalesOrderHeadersV2}
+    filter: "StatusId == '28a0d05a-be3e-5fdf-9e92-5d6c1bf2ca36'"
+    delete: ignore
+    key: {template: "usmf/SO{hash10}"}
+    fields:
+      - {source: Number, target: CustomersOrderReference, create_only: true}
+      - {source: Number, target: CurrencyCode, create_only: true, transform: "'USD'"}
+    depends_on:
+      - flow: accounts_fo
+        field: AccountId
+        target: OrderingCustomerAccountNumber
+        value: "{field:CustomerAccount}"
+    lines:
+      entity: OrderProduct
+      parent_field: OrderId
+      target_entity: SalesOrderLines
+      target_parent_field: SalesOrderNumber
+      target_parent_value: "{field:SalesOrderNumber}"
+      target_key: "usmf/OL{hash10}"
+      fields:
+        - {source: Quantity, target: OrderedSalesQuantity, required: true}
+        - {source: Price, target: SalesPrice}
+        - {source: Name, target: LineDescription}
+      depends_on:
+        - {flow: products, field: ProductId, target: ItemNumber, value: "{field:ItemNumber}"}
 """
 
 
@@ -134,6 +179,8 @@ class ChaosWorld:
     relay: HookRelay | None = None
     # Names of the chaos Accounts deleted in Creatio: their twins follow the delete policies.
     deleted: set[str] = field(default_factory=set)
+    # The Orders the rounds created, by number: each line's (item number, quantity, price).
+    orders: dict[str, list[tuple[str, Decimal, Decimal]]] = field(default_factory=dict)
 
     @property
     def log_file(self) -> Path:
