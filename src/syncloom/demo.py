@@ -43,6 +43,8 @@ SIMULATOR_SECRETS = {
 }
 PAIRS = (("creatio_intacct", "intacct"), ("creatio_d365", "d365"))
 FAST = {"rate_per_s": 200, "burst": 50, "max_in_flight": 8}
+# The Intacct gateway serves two concurrent requests per company; more only draws 429s.
+LIMITS = {"intacct": {**FAST, "max_in_flight": 2}}
 
 
 @dataclass
@@ -120,7 +122,7 @@ def _install(sessions: Any, vault: Any, running: _Running, opts: DemoOptions) ->
                 ("creatio", running.servers[f"creatio-{erp}"]),
                 (erp, running.servers[erp]),
             ):
-                options: dict[str, Any] = {"limits": FAST}
+                options: dict[str, Any] = {"limits": LIMITS.get(name, FAST)}
                 if name == "d365":
                     options |= {"authority_host": server.base_url, "ca_file": running.ca_file}
                 row = Connection(
@@ -219,38 +221,21 @@ def _simulator_table(running: _Running) -> Table:
 def _keep_syncing(
     node: Any, running: _Running, opts: DemoOptions, stop: threading.Event, console: Console
 ) -> None:
-    rng = random.Random(opts.seed)
+    from syncloom.demo_live import LiveEdits
+
+    erp_urls = {erp: running.servers[erp].base_url for erp in running.tenants}
+    live = LiveEdits(
+        node, running.tenants, erp_urls, running.ca_file, random.Random(opts.seed), console
+    )
     while not stop.wait(opts.interval_s):
         if opts.live:
-            _random_edits(node, running, rng, console)
+            live.tick()
         for tenant_id, document in running.documents.items():
             for flow in document.flows:
                 try:
                     node.poll_now(tenant_id, flow.name)
                 except SyncError as exc:
                     console.print(f"poll {flow.name}: {one_line(exc)}", highlight=False)
-
-
-def _random_edits(node: Any, running: _Running, rng: random.Random, console: Console) -> None:
-    """Rename a random Creatio Account in each tenant, so changes can be watched flowing."""
-    for erp, tenant_id in running.tenants.items():
-        crm = node.installations[tenant_id].connections["creatio"].connector
-        try:
-            keys = node.bridge.run(_first_keys(crm))
-            if not keys:
-                continue
-            key = rng.choice(keys)
-            name = f"Live edit {rng.randint(1000, 9999)}"
-            node.bridge.run(crm.update("Account", key, {"Name": name}))
-            console.print(f"{erp}: renamed Creatio Account {key} to {name!r}", highlight=False)
-        except SyncError as exc:
-            console.print(f"{erp}: live edit failed: {one_line(exc)}", highlight=False)
-
-
-async def _first_keys(connector: Any) -> list[str]:
-    async for page in connector.iter_keys("Account", page_size=200):
-        return list(page)
-    return []
 
 
 def run_demo(opts: DemoOptions, console: Console) -> None:
