@@ -229,3 +229,31 @@ def test_filter(mapper):
 def test_map_both_at_once_is_refused(mapper):
     with pytest.raises(ConfigError):
         mapper.map(RECORD, direction=FieldDirection.BOTH)
+
+
+def test_skip_empty_leaves_the_written_value_alone_instead_of_clearing_it():
+    doc = load_flows(
+        textwrap.dedent(
+            """
+            flows:
+              - name: accounts
+                source: {connection: crm, entity: Account}
+                target: {connection: erp, entity: Customer}
+                fields:
+                  - {source: Name, target: CustomerName}
+                  - {source: TaxGroup, target: SalesTaxGroup, skip_empty: true}
+                  - {source: Phone, target: PhoneNumber}
+            """
+        ),
+        transforms=TABLE,
+    )
+    mapper = FieldMapMapper.from_flow(doc.flow("accounts"), value_maps={}, transforms=TABLE)
+    assert mapper.map({"Name": "Acme", "TaxGroup": "", "Phone": ""}) == {
+        "CustomerName": "Acme",
+        "PhoneNumber": "",
+    }
+    assert mapper.map({"Name": "Acme", "TaxGroup": None}) == {
+        "CustomerName": "Acme",
+        "PhoneNumber": None,
+    }
+    assert mapper.map({"Name": "Acme", "TaxGroup": "EU"})["SalesTaxGroup"] == "EU"

@@ -53,6 +53,7 @@ ERPS = {
         {
             "name": "OrganizationName",
             "terms": "PaymentTerms",
+            "tax_group": "SalesTaxGroup",
             "territory": "SalesDistrict",
             "owner": "EmployeeResponsibleNumber",
             "id": "CustomerAccount",
@@ -65,6 +66,7 @@ ERPS = {
         {
             "name": "NAME",
             "terms": "TERMNAME",
+            "tax_group": "DISPLAYCONTACT.TAXGROUP",
             "territory": "TERRITORYID",
             "owner": "CUSTREPID",
             "id": "CUSTOMERID",
@@ -159,6 +161,35 @@ def test_account_name_and_payment_terms_edit_updates_the_customer(rig, how):
     customer = _customer(erp, w, customer_id)
     assert customer[erp.fields["name"]] == values["Name"]
     assert customer[erp.fields["terms"]] == TERMS[erp.name]
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_account_tax_group_edit_moves_the_customer_and_clearing_it_keeps_it(rig, how):
+    erp, w, ev = rig
+    account, customer_id = _synced_account(erp, w, ev)
+    field = erp.fields["tax_group"]
+    before = _customer(erp, w, customer_id).get(field)
+    # An edit that leaves the tax group empty never clears the customer's own group.
+    rename = {"Name": f"Taxed {customer_id[-6:]}"}
+    runs = _change(
+        ev, how, account, ACCOUNTS, lambda: w.run(w.crm.update("Account", account.id, rename))
+    )
+    assert ran(runs, ACCOUNTS, account).action == "updated"
+    assert _customer(erp, w, customer_id).get(field) == before
+    # Setting it moves the customer to the group.
+    group = {"UsrSalesTaxGroup": "EXEMPT"}
+    runs = _change(
+        ev, how, account, ACCOUNTS, lambda: w.run(w.crm.update("Account", account.id, group))
+    )
+    assert ran(runs, ACCOUNTS, account).action == "updated"
+    assert _customer(erp, w, customer_id)[field] == "EXEMPT"
+    # Clearing it in Creatio does not clear it in the ERP, which needs one.
+    clear = {"UsrSalesTaxGroup": "", "Name": f"Untaxed {customer_id[-6:]}"}
+    runs = _change(
+        ev, how, account, ACCOUNTS, lambda: w.run(w.crm.update("Account", account.id, clear))
+    )
+    assert ran(runs, ACCOUNTS, account).action == "updated"
+    assert _customer(erp, w, customer_id)[field] == "EXEMPT"
 
 
 @pytest.mark.parametrize("how", HOW)

@@ -302,7 +302,11 @@ class Aggregate(_Model):
 
 
 class FieldMap(_Model):
-    """One entry of a flow's field map."""
+    """One entry of a flow's field map.
+
+    ``skip_empty`` leaves the written side's value alone when this entry maps to nothing
+    (``None`` or ``""``): the field is set where the reading side has a value, never cleared.
+    """
 
     source: str = Field(min_length=1)
     target: str = Field(min_length=1)
@@ -313,6 +317,7 @@ class FieldMap(_Model):
     create_only: bool = False
     update_only: bool = False
     required: bool = False
+    skip_empty: bool = False
     conflict: ConflictRule | None = None
     lookup: FieldLookup | None = None
     rules: tuple[Rule, ...] = ()

@@ -229,6 +229,7 @@ class FieldRule:
     create_only: bool = False
     update_only: bool = False
     required: bool = False
+    skip_empty: bool = False
 
     def applies(self, for_create: bool, changed_fields: Collection[str] | None) -> bool:
         """Return True when this rule writes on this create or update."""
@@ -354,7 +355,10 @@ class FieldMapMapper:
         result: dict[str, object] = {}
         for rule in self._rules.get(direction, ()):
             if rule.applies(for_create, changed_fields):
-                result[rule.write] = rule.apply(values, self._lookups)
+                value = rule.apply(values, self._lookups)
+                if rule.skip_empty and (value is None or value == ""):
+                    continue  # nothing to say: the written side keeps what it holds
+                result[rule.write] = value
         return result
 
     def map_line(self, values: Values) -> dict[str, object]:
@@ -407,4 +411,5 @@ class _RuleCompiler:
             create_only=entry.create_only,
             update_only=entry.update_only,
             required=entry.required,
+            skip_empty=entry.skip_empty,
         )

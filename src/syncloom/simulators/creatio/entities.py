@@ -184,6 +184,7 @@ ENTITIES: dict[str, Entity] = {
             S("UsrTaxRegistrationNumber"),
             S("UsrEmail"),
             S("UsrPaymentTerms"),
+            S("UsrSalesTaxGroup"),
             S("UsrCustomerGroup"),
             L("UsrCurrency", "Currency"),
             K("UsrCreditLimit", "decimal"),
