@@ -104,3 +104,40 @@ def test_429_storm_and_5xx_bursts_complete_without_dead_letters(tmp_path):
 
 async def _keys(connector, entity):
     return [k async for page in connector.iter_keys(entity) for k in page]
+
+
+ACCOUNTS_FLOW = """
+flows:
+  - name: accounts
+    source: {connection: crm, entity: Account}
+    target: {connection: erp, entity: CUSTOMER}
+    key: {template: "SL{hash10}"}
+    fields:
+      - {source: Name, target: NAME}
+"""
+
+
+def test_a_throttled_scheduled_poll_waits_for_the_next_fire_and_loses_nothing(tmp_path):
+    from datetime import UTC, datetime
+
+    from syncloom.engine import jobs
+
+    with node_world(tmp_path, ACCOUNTS_FLOW, records=2) as w:
+        assert w.node.runtime is not None
+        context = f"{w.tenant_id}:accounts"
+        w.crm_sim.set_faults("503:1.0")
+        # The fire ends quietly (no failed workflow); its run row says why it read nothing.
+        assert (
+            w.node.runtime.start(jobs.scheduled_poll, datetime.now(UTC), context).result(120)
+            is None
+        )
+        with w.node.sessions() as session:
+            run = session.query(Run).filter_by(flow="accounts").order_by(Run.id.desc()).first()
+            assert run is not None
+            assert run.status is RunStatus.FAILED
+            assert "503" in (run.error or "") or "Transient" in (run.error or "")
+        assert _linked(w) == 0
+
+        w.crm_sim.clear_faults()
+        w.node.runtime.start(jobs.scheduled_poll, datetime.now(UTC), context).result(120)
+        wait_for(lambda: _linked(w) == 2, what="both accounts synced on the next fire")

@@ -28,8 +28,11 @@ from syncloom.engine.runtime import (
 )
 from syncloom.engine.runtime.ids import workflow_id_for
 from syncloom.engine.watermarks import version_of
-from syncloom.errors import ConfigError
+from syncloom.errors import ConfigError, TransientError
+from syncloom.log import get_logger
 from syncloom.store.models import ReviewItem, ReviewStatus, Run, RunKind, RunStatus
+
+_log = get_logger(__name__)
 
 __all__ = [
     "RECORD_QUEUE",
@@ -283,7 +286,12 @@ def scheduled_poll(fire_time: datetime, context: str) -> None:
     """A flow's cron schedule fired: poll it (``context`` is ``"<tenant id>:<flow>"``)."""
     del fire_time  # the watermark, not the fire time, says where to read from
     tenant, _, flow = context.partition(":")
-    _poll(int(tenant), flow)
+    try:
+        _poll(int(tenant), flow)
+    except TransientError as exc:
+        # Throttled or unavailable: the run row says why, and the next fire reads from the
+        # same watermark, so nothing is lost by waiting for it instead of failing loudly.
+        _log.warning("poll_deferred", tenant_id=int(tenant), flow=flow, error=str(exc))
 
 
 def replay_dead_letter(runtime: Runtime, tenant_id: int, letter_id: int) -> str:
