@@ -255,3 +255,33 @@ def sim_action(w: World, name: str, body: dict[str, Any]) -> dict[str, Any]:
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result
+
+
+def new_order(w: Any, status: str, quantity: int, prefix: str = "EV") -> str:
+    """A Creatio Order of seeded account 5 in ``status``, with one line of product P00003."""
+    from decimal import Decimal
+
+    from syncloom.simulators.creatio.seeding import seed_id
+
+    ident = str(uuid.uuid4())
+    product = w.get("creatio", "Product", seed_id("Product", "P00003"))
+    order = {
+        "Number": f"{prefix}-{ident[:6]}",
+        "Date": "2026-11-22T00:00:00Z",
+        "AccountId": seed_id("Account", 5),
+        "StatusId": status,
+        "CurrencyId": seed_id("Currency", "USD"),
+        "CurrencyRate": Decimal(1),
+        "UsrLegalEntity": "usmf",
+    }
+    w.run(w.crm.create("Order", order, ident))
+    price = product.values["Price"]
+    line = {
+        "OrderId": ident,
+        "ProductId": product.key.id,
+        "Quantity": Decimal(quantity),
+        "Price": price,
+        "Amount": price * quantity,
+    }
+    w.run(w.crm.create("OrderProduct", line, str(uuid.uuid4())))
+    return ident

@@ -20,7 +20,7 @@ from syncloom.errors import AlreadyExistsError
 from syncloom.simulators.creatio.seeding import CUSTOMER_TYPE, seed_id
 from syncloom.solutions import load_solution
 from syncloom.store.models import LinkState
-from tests.solutions.events import Events, events, ran
+from tests.solutions.events import Events, events, new_order, ran
 from tests.solutions.world import World, world
 
 pytestmark = pytest.mark.e2e
@@ -285,36 +285,7 @@ def test_opportunity_reaching_won_or_proposal_becomes_an_erp_document(rig, how, 
 @pytest.mark.parametrize("how", HOW)
 def test_order_confirmed_becomes_a_sales_order(fo, how):
     w, ev = fo
-    ident = str(uuid.uuid4())
-    product = w.get("creatio", "Product", seed_id("Product", "P00003"))
-    w.run(
-        w.crm.create(
-            "Order",
-            {
-                "Number": f"EV-{ident[:6]}",
-                "Date": "2026-11-22T00:00:00Z",
-                "AccountId": seed_id("Account", 5),
-                "StatusId": DRAFT,
-                "CurrencyId": USD,
-                "CurrencyRate": Decimal(1),
-                "UsrLegalEntity": "usmf",
-            },
-            ident,
-        )
-    )
-    w.run(
-        w.crm.create(
-            "OrderProduct",
-            {
-                "OrderId": ident,
-                "ProductId": product.key.id,
-                "Quantity": Decimal(2),
-                "Price": product.values["Price"],
-                "Amount": product.values["Price"] * 2,
-            },
-            str(uuid.uuid4()),
-        )
-    )
+    ident = new_order(w, DRAFT, 2)
     key = RecordKey("creatio", "Order", ident)
     flow = "orders_sales_orders"
     assert w.sync(flow, key).action == "skipped"  # a draft is not sent

@@ -16,7 +16,7 @@ import pytest
 from syncloom.connectors.base import RecordKey
 from syncloom.simulators.creatio.seeding import seed_id
 from syncloom.solutions import load_solution
-from tests.solutions.events import Events, events, ran, sim_action
+from tests.solutions.events import Events, events, new_order, ran, sim_action
 from tests.solutions.world import World, world
 
 pytestmark = pytest.mark.e2e
@@ -51,36 +51,7 @@ def _change(ev: Events, how: str, key: RecordKey, flows: tuple[str, ...], change
 
 def _sales_order(w: World) -> tuple[RecordKey, str]:
     """A confirmed Creatio Order of account 5 with one line, sent to F&O: (order, SO number)."""
-    ident = str(uuid.uuid4())
-    product = w.get("creatio", "Product", seed_id("Product", "P00003"))
-    w.run(
-        w.crm.create(
-            "Order",
-            {
-                "Number": f"EVD-{ident[:6]}",
-                "Date": "2026-11-22T00:00:00Z",
-                "AccountId": seed_id("Account", 5),
-                "StatusId": CONFIRMATION,
-                "CurrencyId": USD,
-                "CurrencyRate": Decimal(1),
-                "UsrLegalEntity": "usmf",
-            },
-            ident,
-        )
-    )
-    w.run(
-        w.crm.create(
-            "OrderProduct",
-            {
-                "OrderId": ident,
-                "ProductId": product.key.id,
-                "Quantity": Decimal(4),
-                "Price": product.values["Price"],
-                "Amount": product.values["Price"] * 4,
-            },
-            str(uuid.uuid4()),
-        )
-    )
+    ident = new_order(w, CONFIRMATION, 4, prefix="EVD")
     order = RecordKey("creatio", "Order", ident)
     outcome = w.sync("orders_sales_orders", order)
     assert outcome.action == "created", outcome
