@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from syncloom.errors import ConfigError
+from syncloom.store import sqlite_writers
 
 __all__ = ["describe_url", "make_engine", "normalize_url", "session_factory", "sqlite_path"]
 
@@ -90,6 +91,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
         _ensure_directory(path)
+    sqlite_writers.install()
     engine = create_engine(parsed, **kwargs)
     event.listen(engine, "connect", _configure_sqlite)
     return engine

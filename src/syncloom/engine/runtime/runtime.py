@@ -16,6 +16,7 @@ from syncloom.engine.runtime.handle import JobHandle
 from syncloom.engine.runtime.preflight import check_sqlite_support
 from syncloom.engine.runtime.queues import QueueSpec, check_enqueue, declare_queue
 from syncloom.engine.runtime.transaction import Transaction
+from syncloom.store import sqlite_writers
 
 __all__ = ["DEFAULT_APP_VERSION", "Runtime", "ScheduledWorkflow"]
 
@@ -168,6 +169,7 @@ class Runtime:
         if self._launched:
             return
         check_sqlite_support(self._database_url)
+        sqlite_writers.install()  # before DBOS makes its engines on the same file
         DBOS(config=self._config())
         try:
             DBOS.launch()
