@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import threading
 import time
 
 import httpx
@@ -14,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from syncloom.simulators.common.server import SimulatorServer
+from syncloom.simulators.creatio.webhooks import SENDERS, lane_of
 from tests.simulators.creatio.conftest import login
 
 
@@ -72,3 +75,41 @@ def test_an_unreachable_receiver_never_blocks_writes(server):
         assert crm.post("/0/odata/City", json={"Name": "Still fast"}).status_code == 201
     finally:
         httpx.delete(f"{server.base_url}/_sim/webhooks")
+
+
+def test_a_slow_receiver_for_one_record_does_not_hold_back_the_others(server):
+    """Notices of different records travel side by side; one record's stay in order."""
+    received: list[dict[str, str]] = []
+    release = threading.Event()
+
+    async def hook(request: Request) -> Response:
+        notice = json.loads(await request.body())
+        received.append(notice)
+        if notice["id"] == held and not release.is_set():
+            await asyncio.to_thread(release.wait, 10)
+        return Response(b"", 204)
+
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    crm = login(server.base_url)
+    held = crm.post("/0/odata/City", json={"Name": "Held"}).json()["Id"]
+    held_lane = lane_of("City", held, SENDERS)
+    with SimulatorServer(app) as sink:
+        httpx.post(
+            f"{server.base_url}/_sim/webhooks",
+            json={"url": f"{sink.base_url}/hook", "secret": "s", "entities": ["City"]},
+        )
+        crm.patch(f"/0/odata/City({held})", json={"Name": "Held 1"})  # its receiver waits
+        crm.patch(f"/0/odata/City({held})", json={"Name": "Held 2"})
+        made = [crm.post("/0/odata/City", json={"Name": f"Other {n}"}).json() for n in range(12)]
+        # Records on the held record's sender wait behind it, as one thread made them all.
+        others = [o["Id"] for o in made if lane_of("City", o["Id"], SENDERS) != held_lane]
+        assert others
+        # Every other record's notice arrives while the held one's receiver still waits,
+        # and the held record's second notice waits for its first.
+        wait_for(received, 1 + len(others))
+        assert {n["id"] for n in received} >= set(others)
+        assert [n["id"] for n in received].count(held) == 1
+        release.set()
+        wait_for(received, 2 + len(made))
+        httpx.delete(f"{server.base_url}/_sim/webhooks")
+    assert [n["action"] for n in received if n["id"] == held] == ["update", "update"]
