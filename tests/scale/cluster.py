@@ -1,7 +1,9 @@
-"""A scaled-out syncloom over one PostgreSQL database: worker processes, simulators, observables.
+"""syncloom as it is deployed: real processes over one database, simulators, observables.
 
-The simulators run in this process (threads on loopback); every worker is a real
-``syncloom worker`` subprocess with its own executor id, so killing one is a real SIGKILL.
+Scaled out, that is ``syncloom worker`` and ``syncloom web`` processes over one PostgreSQL
+database; on one machine, ``syncloom run`` over a SQLite file. The simulators run in this
+process (threads on loopback); every syncloom process is a real subprocess with its own
+executor id, so killing one is a real SIGKILL.
 """
 
 from __future__ import annotations
@@ -121,10 +123,17 @@ class Cluster:
 
     def start_web(self, name: str = "web") -> str:
         """Start ``syncloom web`` alone (no worker in it) on a free port; returns its URL."""
+        return self._serve(name, "web")
+
+    def start_run(self, name: str = "run") -> str:
+        """Start ``syncloom run`` (runtime, portal and webhook intake in one process)."""
+        return self._serve(name, "run")
+
+    def _serve(self, name: str, command: str) -> str:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        self.workers[name] = self.command(name, "web", env={"SYNCLOOM_WEB_PORT": str(port)})
+        self.workers[name] = self.command(name, command, env={"SYNCLOOM_WEB_PORT": str(port)})
         return f"http://127.0.0.1:{port}"
 
     def vault(self) -> Vault:
@@ -231,8 +240,11 @@ def wait_for(check: Callable[[], Any], cluster: Cluster, timeout_s: float, what:
         time.sleep(0.25)
 
 
-def _seed(url: str, vault: Vault, crm_url: str, erp_url: str) -> None:
-    sessions = session_factory(make_engine(url))
+def _seed(
+    url: str, vault: Vault, crm_url: str, erp_url: str, flow: str, limits: dict[str, Any]
+) -> None:
+    engine = make_engine(url)
+    sessions = session_factory(engine)
     with sessions.begin() as session:
         tenant = Accounts(session).create_tenant("acme", "Acme")
         for name, system, base, secrets in (
@@ -240,29 +252,52 @@ def _seed(url: str, vault: Vault, crm_url: str, erp_url: str) -> None:
             ("erp", "intacct", erp_url, ERP_SECRETS),
         ):
             row = Connection(
-                tenant_id=tenant.id, name=name, system=system, base_url=base, options=LIMITS
+                tenant_id=tenant.id, name=name, system=system, base_url=base, options=limits
             )
             session.add(row)
             session.flush()
             seal_credentials(vault, row, secrets)
-        ConfigVersions(session).save(tenant.id, "flows", FLOW, author="test")
+        ConfigVersions(session).save(tenant.id, "flows", flow, author="test")
+    engine.dispose()
 
 
 @contextmanager
-def cluster(pg_url: str, tmp_path: Path, *, records: int) -> Iterator[Cluster]:
-    """A migrated database, both simulators (``records`` Accounts) and no worker yet."""
+def cluster(
+    pg_url: str | None,
+    tmp_path: Path,
+    *,
+    records: int,
+    flow: str = FLOW,
+    limits: dict[str, Any] | None = None,
+    gateway_concurrency: int | None = None,
+) -> Iterator[Cluster]:
+    """A migrated database, both simulators (``records`` Accounts) and no process yet.
+
+    Args:
+        pg_url: a PostgreSQL server to make a fresh database on; ``None`` for a SQLite file
+            in ``tmp_path`` (for ``syncloom run``: one process).
+        flow: the tenant's flow document.
+        limits: both Connections' budgets (default: generous, see ``LIMITS``).
+        gateway_concurrency: concurrent requests the Intacct gateway serves (default: the
+            budget's ``max_in_flight``).
+    """
     key = MasterKey.generate()
+    limits = limits or LIMITS
     with ExitStack() as stack:
-        url = stack.enter_context(fresh_database(pg_url))
+        if pg_url:
+            url = stack.enter_context(fresh_database(pg_url))
+        else:
+            url = f"sqlite:///{tmp_path / 'syncloom.db'}"
         upgrade(url)
         migrate_runtime(url)  # as `syncloom db upgrade` does
         crm = stack.enter_context(SimulatorServer(CreatioSimulator(records=records)))
         # The gateway's default of two concurrent requests per company would set the pace
         # (and answer the rest with 429s); allow as many as the workers' budget, so the
         # workers, not the gateway, are what is measured.
-        gateway = IntacctSimulator(records=1, max_concurrent=LIMITS["limits"]["max_in_flight"])
+        slots = gateway_concurrency or limits["limits"]["max_in_flight"]
+        gateway = IntacctSimulator(records=1, max_concurrent=slots)
         erp = stack.enter_context(SimulatorServer(gateway))
-        _seed(url, Vault(Keyring(key)), crm.base_url, erp.base_url)
+        _seed(url, Vault(Keyring(key)), crm.base_url, erp.base_url, flow, limits)
         engine = make_engine(url)
         stack.callback(engine.dispose)
         world = Cluster(
