@@ -32,7 +32,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncloom.connectors.base import Record
+from syncloom.connectors.base import ChangePage, Record
+from syncloom.engine.bulk_ahead import PageReader
 from syncloom.engine.bulk_binder import PageBinder
 from syncloom.engine.bulk_index import TargetSnapshot, prefetch
 from syncloom.engine.bulk_plan import Action, PagePlanner, Planned
@@ -103,6 +104,7 @@ class BulkLoad:
         poll_overlap: timedelta = timedelta(minutes=2),
         vault: Vault | None = None,
         lookups: LookupRunner | None = None,
+        read_ahead: bool = True,
     ) -> None:
         self.flow = flow
         self.lookups = lookups
@@ -120,7 +122,11 @@ class BulkLoad:
         self._marks: dict[int, Watermark] = {}
         self._clock = clock
         self.matcher = matcher or (Matcher.from_rules(flow.match) if flow.match.tiers else None)
-        self.writer = PageWriter(flow=flow, source=source, target=target)
+        # The next source page is read while the current one is planned, written and settled.
+        self.reader = PageReader(source, page_size, read_ahead=read_ahead)
+        self.writer = PageWriter(
+            flow=flow, source=source, target=target, source_gate=self.reader.gate
+        )
         self.snapshot: TargetSnapshot | None = None
 
     @classmethod
@@ -179,6 +185,7 @@ class BulkLoad:
                 if progress is not None:
                     progress(self.progress(run_id))
         except BaseException as exc:
+            self.reader.discard()
             self.finish(run_id, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
             raise
         run = self.finish(run_id, RunStatus.SUCCEEDED)
@@ -197,12 +204,22 @@ class BulkLoad:
     async def run_page(
         self, run_id: int, since: datetime | None, cursor: str | None
     ) -> PageOutcome:
-        """Read, plan, claim, write and settle one source page; the durable step of a run."""
+        """Read, plan, claim, write and settle one source page; the durable step of a run.
+
+        The page after it is read meanwhile (see :mod:`~syncloom.engine.bulk_ahead`), and
+        taken only by the call for its cursor, once this page's checkpoint has committed.
+        """
         snapshot = await self.prepare()
-        async with self.source.slot():
-            page = await self.source.connector.read_changes(
-                self.source.entity, since, cursor, self.page_size
-            )
+        page = await self.reader.read(run_id, since, cursor)
+        try:
+            return await self._settle_page(run_id, since, page, snapshot)
+        except BaseException:
+            self.reader.discard()
+            raise
+
+    async def _settle_page(
+        self, run_id: int, since: datetime | None, page: ChangePage, snapshot: TargetSnapshot
+    ) -> PageOutcome:
         records = list(page.records)
         newest = max((r.modified_on_utc for r in records), default=None)
         # Only versions inside the overlap window matter to a poll: hash just those.
@@ -315,18 +332,19 @@ class BulkLoad:
         snapshot = await self.prepare()
         binder = self._binder(None)
         report = DryRunReport(self.flow.name, limit=limit)
+        reader = PageReader(self.source, self.page_size, read_ahead=self.reader.read_ahead)
         cursor: str | None = None
-        while True:
-            async with self.source.slot():
-                page = await self.source.connector.read_changes(
-                    self.source.entity, since, cursor, self.page_size
-                )
-            looked_up = await self.look_up(page.records)
-            report.add(self.plan(page.records, snapshot, binder, looked_up))
-            report.pages += 1
-            cursor = page.cursor
-            if cursor is None:
-                return report
+        try:
+            while True:
+                page = await reader.read(None, since, cursor)
+                looked_up = await self.look_up(page.records)
+                report.add(self.plan(page.records, snapshot, binder, looked_up))
+                report.pages += 1
+                cursor = page.cursor
+                if cursor is None:
+                    return report
+        finally:
+            reader.discard()
 
     # -- the runs row -------------------------------------------------------------------
     def start(self, *, since: datetime | None = None, workflow_id: str | None = None) -> int:
@@ -363,6 +381,7 @@ class BulkLoad:
 
         A full load that succeeded with nothing deferred also seeds the polling watermark.
         """
+        self.reader.discard()
         with self._sessions.begin() as session:
             self._binder(run_id).release_all(session)
             run = self._run(session, run_id)

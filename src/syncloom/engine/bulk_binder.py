@@ -18,15 +18,17 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, or_, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.engine.bulk_plan import Action, LinkRow, Planned
+from syncloom.engine.bulk_rows import execute_rows
 from syncloom.engine.clock import Clock
 from syncloom.engine.flows import Side
 from syncloom.engine.privacy import LINK_SNAPSHOT, seal, unseal
 from syncloom.store.models import Link, LinkState
+from syncloom.store.types import utc_now
 from syncloom.vault import Vault
 
 __all__ = ["PageBinder", "Settled"]
@@ -151,22 +153,29 @@ class PageBinder:
     def _claim_page(self, session: Session, planned: Sequence[Planned]) -> list[Planned]:
         out = list(planned)
         rows: list[tuple[int, dict[str, Any]]] = []
+        lease, now = self._lease(), utc_now()
         for i, item in enumerate(planned):
             if not item.writes:
                 continue
             if item.link_id is not None:
                 out[i] = self._take_lease(session, item)
             else:
-                rows.append((i, self._reservation(item)))
+                rows.append((i, self._reservation(item, lease, now)))
         if rows:
-            # One INSERT for the page's reservations, ids returned in parameter order (a core
-            # statement: the rows are plain dicts, the ORM's bulk insert only adds cost).
-            table = _links_table()
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            ids = session.execute(statement, [row for _, row in rows]).scalars().all()
-            for (i, _), link_id in zip(rows, ids, strict=True):
-                out[i] = dataclasses.replace(out[i], link_id=link_id)
+            # One executemany for the page's reservations, then their ids in one query: the
+            # source key is unique in the flow, so it names each new link.
+            execute_rows(session, insert(_links_table()), [row for _, row in rows])
+            ids = self._ids(session, [str(out[i].source.key) for i, _ in rows])
+            for i, _ in rows:
+                out[i] = dataclasses.replace(out[i], link_id=ids[str(out[i].source.key)])
         return out
+
+    def _ids(self, session: Session, source_keys: Sequence[str]) -> dict[str, int]:
+        column = self._source_column()
+        query = select(column, Link.id).where(
+            Link.tenant_id == self.tenant_id, Link.flow == self.flow, column.in_(source_keys)
+        )
+        return {key: link_id for key, link_id in session.execute(query)}
 
     def _claim_one(self, session: Session, item: Planned) -> Planned:
         if not item.writes:
@@ -182,7 +191,11 @@ class PageBinder:
             return _skip(item, "reserved by a running job")
         return dataclasses.replace(item, link_id=link_id)
 
-    def _reservation(self, item: Planned) -> dict[str, Any]:
+    def _reservation(
+        self, item: Planned, lease: dict[str, Any] | None = None, now: datetime | None = None
+    ) -> dict[str, Any]:
+        # Every column with a default is given: a page's rows bypass the per-row defaults.
+        now = now or utc_now()
         return {
             "tenant_id": self.tenant_id,
             "flow": self.flow,
@@ -190,7 +203,9 @@ class PageBinder:
             "state": LinkState.PENDING,
             "legal_entity": item.legal_entity,
             _attr(self.source_side): str(item.source.key),
-            **self._lease(),
+            **(lease or self._lease()),
+            "created_at": now,
+            "updated_at": now,
         }
 
     def _take_lease(self, session: Session, item: Planned) -> Planned:
@@ -229,13 +244,13 @@ class PageBinder:
             for done in settled
         ]
         # Rows with and without a legal entity have different columns: one UPDATE each, as
-        # an executemany of a core statement (the ORM's bulk update costs more per row).
+        # one executemany whose instant is converted once for the page (see bulk_rows).
         for group in (
             [r for r in rows if "legal_entity" in r],
             [r for r in rows if "legal_entity" not in r],
         ):
             if group:
-                session.execute(_settle_statement(now, "legal_entity" in group[0]), group)
+                execute_rows(session, _settle_statement(now, "legal_entity" in group[0]), group)
 
     def release(self, session: Session, link_ids: Collection[int]) -> None:
         """Give up the leases of records the page did not finish (caller's transaction)."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from syncloom.connectors.base import Record, Values
 from syncloom.engine.bulk_binder import PageBinder, Settled
 from syncloom.engine.bulk_plan import Action, Planned
+from syncloom.engine.bulk_rows import execute_rows
 from syncloom.engine.bulk_writer import PageWrites
 from syncloom.engine.clock import Clock
 from syncloom.engine.flows import FieldDirection, Side
@@ -34,6 +35,7 @@ from syncloom.store.models import (
     ReviewStatus,
     WriteLedgerEntry,
 )
+from syncloom.store.types import utc_now
 from syncloom.vault import Vault
 
 __all__ = ["PageSettler"]
@@ -139,6 +141,7 @@ class PageSettler:
             WriteLedgerEntry.record_key.in_(list(hashes)),
         )
         known = {key: row_id for row_id, key in session.execute(query)}
+        created = utc_now()
         changed = [
             {"row_id": known[key], "new_hash": value, "new_at": now}
             for key, value in hashes.items()
@@ -151,6 +154,7 @@ class PageSettler:
                 "record_key": key,
                 "values_hash": value,
                 "written_at": now,
+                "created_at": created,
             }
             for key, value in hashes.items()
             if key not in known
@@ -162,9 +166,9 @@ class PageSettler:
                 .where(table.c.id == bindparam("row_id"))
                 .values(values_hash=bindparam("new_hash"), written_at=bindparam("new_at"))
             )
-            session.execute(statement, changed)
+            execute_rows(session, statement, changed)
         if fresh:
-            session.execute(insert(table), fresh)
+            execute_rows(session, insert(table), fresh)
 
     def _log(
         self,
@@ -174,6 +178,7 @@ class PageSettler:
         run_id: int | None,
     ) -> None:
         rows: list[dict[str, Any]] = []
+        created = utc_now()
         for i, item in enumerate(planned):
             error = writes.failures.get(i)
             if item.action is Action.SKIP:
@@ -194,10 +199,11 @@ class PageSettler:
                     "error": seal_text(self._vault, self.tenant_id, RECORD_LOG_ERROR, text),
                     "attempt": 1,
                     "run_id": run_id,
+                    "created_at": created,
                 }
             )
         if rows:
-            session.execute(insert(_table(RecordLogEntry)), rows)
+            execute_rows(session, insert(_table(RecordLogEntry)), rows)
 
     def _resolve(self, session: Session, keys: Sequence[str]) -> None:
         if keys:

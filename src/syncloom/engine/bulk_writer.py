@@ -9,7 +9,9 @@ record: the others of the batch go on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from syncloom.connectors.base import Op, OpKind, Record, Values
@@ -38,11 +40,25 @@ class PageWrites:
 class PageWriter:
     """Writes planned pages of one flow through both sides' ``batch``."""
 
-    def __init__(self, *, flow: Flow, source: FlowSide, target: FlowSide) -> None:
+    def __init__(
+        self,
+        *,
+        flow: Flow,
+        source: FlowSide,
+        target: FlowSide,
+        source_gate: Callable[[], AbstractAsyncContextManager[object]] | None = None,
+    ) -> None:
         self.flow = flow
         self.source = source
         self.target = target
+        # Held around every source call, so a read ahead of the next page never overlaps them.
+        self.source_gate = source_gate
         self._sizes: dict[str, int] = {}
+
+    def _gate(self, side: FlowSide) -> AbstractAsyncContextManager[object]:
+        if side is self.source and self.source_gate is not None:
+            return self.source_gate()
+        return contextlib.nullcontext()
 
     async def write(self, planned: Sequence[Planned]) -> PageWrites:
         """Create, update and write back every writing record of the page."""
@@ -149,7 +165,7 @@ class PageWriter:
         size = await self._batch_size(side)
         for start in range(0, len(ops), size):
             chunk = ops[start : start + size]
-            async with side.slot():
+            async with self._gate(side), side.slot():
                 results = await side.connector.batch([op for _, op in chunk])
             out.calls += 1
             for (i, _), result in zip(chunk, results, strict=True):
@@ -161,13 +177,13 @@ class PageWriter:
 
     async def _batch_size(self, side: FlowSide) -> int:
         if side.entity not in self._sizes:
-            async with side.slot():
+            async with self._gate(side), side.slot():
                 spec = await side.connector.describe(side.entity)
             self._sizes[side.entity] = max(1, spec.batch_size)
         return self._sizes[side.entity]
 
     async def _get(self, side: FlowSide, key: str | None) -> Record | None:
-        async with side.slot():
+        async with self._gate(side), side.slot():
             return await side.connector.get(side.entity, _ident(key))
 
 
