@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncloom.engine.hashing import canonical_value, comparable, hash_values, same_value
+from syncloom.engine.hashing import (
+    canonical_value,
+    canonical_values,
+    comparable,
+    hash_values,
+    same_value,
+)
 
 scalars = st.one_of(
     st.none(),
@@ -80,3 +88,20 @@ def test_adding_a_none_field_never_changes_the_hash(values, name):
 def test_trailing_zeros_never_change_the_hash(number, zeros):
     padded = Decimal(f"{number:f}{'' if '.' in f'{number:f}' else '.'}{'0' * zeros}")
     assert hash_values({"n": number}) == hash_values({"n": padded})
+
+
+def test_hash_is_sha256_of_the_sorted_compact_json_of_the_canonical_form():
+    # Stored hashes (links, the write ledger) must keep matching: pin the exact derivation.
+    values = {
+        "b": "text",
+        "a": Decimal("1.50"),
+        "n": None,
+        "t": True,
+        "d": {"z": 1, "y": ["x", 2.0]},
+        "when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }
+    canonical = canonical_values(values)
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    assert hash_values(values) == hashlib.sha256(text.encode()).hexdigest()
+    assert canonical["b"] == "s:text"
+    assert canonical["d"] == {"y": ["s:x", "n:2"], "z": "n:1"}

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from syncloom.connectors.base import RecordKey, Values
 from syncloom.errors import MappingError
@@ -26,7 +26,47 @@ _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)(?::([A-Za-z0-9_.]+))?\}")
 
 def _hash10(source: RecordKey) -> str:
     digest = hashlib.sha256(str(source).encode()).digest()
-    return base64.b32encode(digest).decode()[:10]
+    # Base32 turns each 5 bytes into 8 characters on their own: the first 10 characters of
+    # the whole digest's encoding are those of its first 10 bytes.
+    return base64.b32encode(digest[:10]).decode()[:10]
+
+
+def _uuid(source: RecordKey) -> str:
+    return str(uuid.uuid5(_NAMESPACE, str(source)))
+
+
+class _KeyNames(Mapping[str, object]):
+    """The placeholders of a key template, each worked out only if the template names it.
+
+    A bulk page renders a key per record; a template of ``{hash10}`` has no use for the
+    ``{uuid}`` that would otherwise be derived for every record too.
+    """
+
+    __slots__ = ("_legal_entity", "_source")
+
+    def __init__(self, source: RecordKey, legal_entity: str | None) -> None:
+        self._source = source
+        self._legal_entity = legal_entity
+
+    def __getitem__(self, name: str) -> object:
+        if name == "uuid":
+            return _uuid(self._source)
+        if name == "hash10":
+            return _hash10(self._source)
+        if name == "source_id":
+            return self._source.id
+        if name == "legal_entity":
+            return self._legal_entity
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_NAMES)
+
+    def __len__(self) -> int:
+        return len(_NAMES)
+
+
+_NAMES = ("uuid", "hash10", "source_id", "legal_entity")
 
 
 def render_template(template: str, names: Mapping[str, object], payload: Values) -> str:
@@ -54,10 +94,4 @@ def render_key(
     template: str, *, source: RecordKey, payload: Values, legal_entity: str | None = None
 ) -> str:
     """The target key for ``source``'s create; the same inputs always give the same key."""
-    names: dict[str, object] = {
-        "uuid": str(uuid.uuid5(_NAMESPACE, str(source))),
-        "hash10": _hash10(source),
-        "source_id": source.id,
-        "legal_entity": legal_entity,
-    }
-    return render_template(template, names, payload)
+    return render_template(template, _KeyNames(source, legal_entity), payload)
