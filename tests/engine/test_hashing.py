@@ -105,3 +105,8 @@ def test_hash_is_sha256_of_the_sorted_compact_json_of_the_canonical_form():
     assert hash_values(values) == hashlib.sha256(text.encode()).hexdigest()
     assert canonical["b"] == "s:text"
     assert canonical["d"] == {"y": ["s:x", "n:2"], "z": "n:1"}
+
+
+@given(st.integers(min_value=-(10**40), max_value=10**40))
+def test_an_integer_has_the_canonical_form_of_its_decimal(number):
+    assert canonical_value(number) == canonical_value(Decimal(number))

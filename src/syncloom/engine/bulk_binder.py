@@ -175,7 +175,7 @@ class PageBinder:
         query = select(column, Link.id).where(
             Link.tenant_id == self.tenant_id, Link.flow == self.flow, column.in_(source_keys)
         )
-        return {key: link_id for key, link_id in session.execute(query)}
+        return {key: link_id for key, link_id in session.connection().execute(query)}
 
     def _claim_one(self, session: Session, item: Planned) -> Planned:
         if not item.writes:

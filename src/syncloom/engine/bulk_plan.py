@@ -41,6 +41,9 @@ class Action(enum.StrEnum):
     FAILED = "failed"
 
 
+_WRITING = frozenset({Action.CREATE, Action.UPDATE, Action.BIND})
+
+
 @dataclass(frozen=True, slots=True)
 class LinkRow:
     """A link of the page as read, with its lease, so the plan knows what is taken."""
@@ -88,7 +91,7 @@ class Planned:
     @property
     def writes(self) -> bool:
         """True when the record needs a link row (and a lease) before any write."""
-        return self.action in {Action.CREATE, Action.UPDATE, Action.BIND}
+        return self.action in _WRITING
 
     @property
     def log_action(self) -> str:

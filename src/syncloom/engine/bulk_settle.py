@@ -140,7 +140,9 @@ class PageSettler:
             WriteLedgerEntry.tenant_id == self.tenant_id,
             WriteLedgerEntry.record_key.in_(list(hashes)),
         )
-        known = {key: row_id for row_id, key in session.execute(query)}
+        # Core statements on the session's connection: the ORM's execute path adds its own
+        # compile step per call, for a query that returns plain rows anyway.
+        known = {key: row_id for row_id, key in session.connection().execute(query)}
         created = utc_now()
         changed = [
             {"row_id": known[key], "new_hash": value, "new_at": now}
@@ -207,13 +209,14 @@ class PageSettler:
 
     def _resolve(self, session: Session, keys: Sequence[str]) -> None:
         if keys:
-            session.execute(
-                update(DeadLetter)
+            table = _table(DeadLetter)
+            session.connection().execute(
+                update(table)
                 .where(
-                    DeadLetter.tenant_id == self.tenant_id,
-                    DeadLetter.flow == self.flow,
-                    DeadLetter.record_key.in_(list(keys)),
-                    DeadLetter.status == DeadLetterStatus.OPEN,
+                    table.c.tenant_id == self.tenant_id,
+                    table.c.flow == self.flow,
+                    table.c.record_key.in_(list(keys)),
+                    table.c.status == DeadLetterStatus.OPEN,
                 )
                 .values(status=DeadLetterStatus.RESOLVED, closed_at=self._clock.now_utc())
             )

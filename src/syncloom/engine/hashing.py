@@ -30,6 +30,10 @@ def _number_text(number: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+# Integers below Decimal's default precision (28 digits) keep every digit in its normal form.
+_EXACT = 10**27
+
+
 def canonical_value(value: object) -> Canonical:
     """Return a JSON-ready canonical form of one value.
 
@@ -40,8 +44,15 @@ def canonical_value(value: object) -> Canonical:
     if type(value) is str:
         # Most values are text: the first test, so hashing a record is mostly these.
         return "s:" + value
+    if type(value) is int and -_EXACT < value < _EXACT:
+        # What Decimal's normal form gives for an integer it holds exactly, without it.
+        return "n:" + str(value)
     if value is None or isinstance(value, bool):
         return value
+    return _canonical_other(value)
+
+
+def _canonical_other(value: object) -> Canonical:
     if isinstance(value, str):
         # Prefixed like the other kinds, so the text "n:1" never equals the number 1.
         return "s:" + value
@@ -63,9 +74,14 @@ def canonical_value(value: object) -> Canonical:
 
 def canonical_values(values: Values) -> dict[str, Canonical]:
     """Return the canonical form of a values mapping; ``None`` and a missing field agree."""
-    return {
-        name: canonical_value(values[name]) for name in sorted(values) if values[name] is not None
-    }
+    out: dict[str, Canonical] = {}
+    for name in sorted(values):
+        value = values[name]
+        if value is None:
+            continue
+        # Text inline: a record's values are mostly text, and a call per value adds up.
+        out[name] = "s:" + value if type(value) is str else canonical_value(value)
+    return out
 
 
 def hash_values(values: Values) -> str:
@@ -79,8 +95,10 @@ def hash_values(values: Values) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# One encoder for every hash: ``json.dumps`` with options builds a new one on each call.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# One encoder for every hash: ``json.dumps`` with options builds a new one on each call. The
+# canonical form's mappings are built in sorted key order, so the text is that of
+# ``sort_keys=True`` without sorting every mapping a second time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _number_from_text(text: str) -> Decimal | None:

@@ -8,7 +8,6 @@ source record (``{uuid}``, ``{hash10}``), every retry asks for the same key and 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import uuid
@@ -24,11 +23,18 @@ _NAMESPACE = uuid.UUID("5d1b7a5e-3c2a-4f7e-9a51-0c6f2e9b1d10")
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)(?::([A-Za-z0-9_.]+))?\}")
 
 
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
 def _hash10(source: RecordKey) -> str:
+    """The first 10 characters of the base32 of the SHA-256 of the source key.
+
+    Base32 spells each 5 bits as a character, so these are the first 50 bits of the digest,
+    spelled here directly (``base64.b32encode`` is pure Python and encodes all 32 bytes).
+    """
     digest = hashlib.sha256(str(source).encode()).digest()
-    # Base32 turns each 5 bytes into 8 characters on their own: the first 10 characters of
-    # the whole digest's encoding are those of its first 10 bytes.
-    return base64.b32encode(digest[:10]).decode()[:10]
+    bits = int.from_bytes(digest[:7], "big") >> 6  # the first 50 of 56 bits
+    return "".join(_BASE32[(bits >> shift) & 31] for shift in range(45, -5, -5))
 
 
 def _uuid(source: RecordKey) -> str:
