@@ -9,6 +9,8 @@ target's batch size, its write-backs in the source's, and its links, ledger entr
 entries and checkpoint committed in one transaction. A page is the unit of durability: run
 under :mod:`syncloom.engine.bulk_jobs` each page is a durable step, and a run that dies
 resumes at the page after its last checkpoint. Rerunning a finished load writes nothing.
+The next page is read while a page is planned, written and settled, and taken only once that
+page's checkpoint has committed (:mod:`~syncloom.engine.bulk_ahead`).
 
 A full load that succeeds with nothing deferred seeds the source side's polling watermark
 with the newest modified-on it read (the source's own time, as a poll would), so the first

@@ -65,6 +65,9 @@ class _KeyNames(Mapping[str, object]):
             return self._legal_entity
         raise KeyError(name)
 
+    def __contains__(self, name: object) -> bool:
+        return name in _NAMES  # without working the value out, as Mapping's would
+
     def __iter__(self) -> Iterator[str]:
         return iter(_NAMES)
 
@@ -89,9 +92,10 @@ def render_template(template: str, names: Mapping[str, object], payload: Values)
             if value is None or value == "":
                 raise MappingError(f"key template needs a value for {arg!r}", field=arg)
             return str(value)
-        if name not in names or names[name] is None:
+        value = names.get(name)
+        if value is None:
             raise MappingError(f"key template placeholder {{{name}}} has no value")
-        return str(names[name])
+        return str(value)
 
     return _PLACEHOLDER.sub(fill, template)
 
