@@ -18,6 +18,7 @@ import msal
 import requests
 from msal.exceptions import MsalServiceError
 
+from syncloom.connectors.http import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLargeError
 from syncloom.errors import AuthError, TransientError
 
 SYSTEM = "d365"
@@ -26,27 +27,47 @@ _TRANSIENT = {"temporarily_unavailable", "server_error", "request_timeout"}
 
 
 class _PinnedSession:
-    """A requests session that always verifies with the configured CA.
+    """A requests session that always verifies with the configured CA and caps every answer.
 
     requests lets ``REQUESTS_CA_BUNDLE`` override a session's own ``verify``; passing
-    ``verify`` on each call keeps a configured CA file in charge.
+    ``verify`` on each call keeps a configured CA file in charge. msal would read a token
+    answer of any size into memory: the body is streamed here and refused past
+    ``max_bytes``, as every other vendor answer is (:mod:`syncloom.connectors.http`).
     """
 
-    def __init__(self, verify: str | bool) -> None:
+    def __init__(self, verify: str | bool, max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         self._session = requests.Session()
         self._verify = verify
+        self._max_bytes = max_bytes
         self.last_status: int | None = None
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         """GET with the pinned CA."""
-        response = self._session.get(url, verify=self._verify, timeout=30, **kwargs)
-        self.last_status = response.status_code
-        return response
+        return self._capped(url, self._session.get(url, **self._options(kwargs)))
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         """POST with the pinned CA."""
-        response = self._session.post(url, verify=self._verify, timeout=30, **kwargs)
+        return self._capped(url, self._session.post(url, **self._options(kwargs)))
+
+    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {**kwargs, "verify": self._verify, "timeout": 30, "stream": True}
+
+    def _capped(self, url: str, response: requests.Response) -> requests.Response:
         self.last_status = response.status_code
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            response.close()
+            raise ResponseTooLargeError(
+                system=SYSTEM, limit_bytes=self._max_bytes, url=url, declared_bytes=int(declared)
+            )
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):  # decoded, so a bomb counts in full
+            body += chunk
+            if len(body) > self._max_bytes:
+                response.close()
+                raise ResponseTooLargeError(system=SYSTEM, limit_bytes=self._max_bytes, url=url)
+        # What requests itself does once a streamed body is read: msal reads .text and .json().
+        response._content = bytes(body)
         return response
 
     def close(self) -> None:
@@ -65,8 +86,10 @@ class TokenProvider:
         client_secret: str,
         resource: str,
         verify: str | bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.authority = authority.rstrip("/")
+        self._max_bytes = max_response_bytes
         self.client_id = client_id
         self.resource = resource.rstrip("/").lower()
         self._secret = client_secret
@@ -88,7 +111,7 @@ class TokenProvider:
     def _application(self) -> msal.ConfidentialClientApplication:
         with self._lock:
             if self._app is None:
-                session = self._session = _PinnedSession(self._verify)
+                session = self._session = _PinnedSession(self._verify, self._max_bytes)
                 self._app = msal.ConfidentialClientApplication(
                     self.client_id,
                     client_credential=self._secret,

@@ -75,6 +75,7 @@ class D365Connector:
             client_secret=client_secret,
             resource=self.base_url,
             verify=verify,
+            max_response_bytes=max_response_bytes,
         )
         context = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self._http = CappedClient(
