@@ -212,6 +212,16 @@ def test_expand_one_level_only(api):
     assert api.get("/data/SalesOrderHeadersV2", params=nested).status_code == 400
 
 
+def test_a_new_sales_order_is_an_open_order(api):
+    made = api.post(
+        "/data/SalesOrderHeadersV2",
+        json={"dataAreaId": "usmf", "OrderingCustomerAccountNumber": "C00002"},
+    )
+    assert made.status_code == 201
+    # F&O's "Open order", not the enum's first member ("None").
+    assert made.json()["SalesOrderStatus"] == "Backorder"
+
+
 # -- writes ----------------------------------------------------------------------------------
 def test_create_update_delete_with_etags(api):
     created = api.post(

@@ -78,6 +78,8 @@ class EntitySet:
     read_only: bool = False
     references: dict[str, str] = field(default_factory=dict)
     navs: tuple[Nav, ...] = ()
+    # Where F&O starts a new row somewhere other than the type's default.
+    defaults: dict[str, object] = field(default_factory=dict)
 
     @property
     def company_specific(self) -> bool:
@@ -121,6 +123,7 @@ def _set(
     read_only: bool = False,
     references: dict[str, str] | None = None,
     navs: tuple[Nav, ...] = (),
+    defaults: dict[str, object] | None = None,
 ) -> EntitySet:
     key_tuple = tuple(keys.split(","))
     props = _props(key_tuple, spec + (f" {modified}:T" if modified == "ModifiedDateTime1" else ""))
@@ -136,6 +139,7 @@ def _set(
         read_only,
         references or {},
         navs,
+        defaults or {},
     )
 
 
@@ -303,6 +307,7 @@ CATALOGUE: tuple[EntitySet, ...] = (
         number_sequence="SO",
         references={"OrderingCustomerAccountNumber": "CustomersV3"},
         navs=(Nav("SalesOrderLines", "SalesOrderLines", ("dataAreaId", "SalesOrderNumber")),),
+        defaults={"SalesOrderStatus": "Backorder"},  # F&O's "Open order"
     ),
     _set(
         "SalesOrderLines",

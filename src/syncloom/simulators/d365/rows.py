@@ -132,5 +132,9 @@ def _cannot(value: object, kind: str) -> str:
 
 
 def blank(entity: EntitySet) -> Row:
-    """A new row with every property at F&O's default (``""``, ``0``, first enum member)."""
-    return {p.name: p.default() for p in entity.props}
+    """A new row with every property at F&O's default (``""``, ``0``, first enum member).
+
+    An entity's own defaults come first: a new sales order is an open order (``Backorder``),
+    not the enum's first member (``None``).
+    """
+    return {p.name: entity.defaults.get(p.name, p.default()) for p in entity.props}
