@@ -24,6 +24,8 @@ _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)(?::([A-Za-z0-9_.]+))?\}")
 
 
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# Every two base32 characters, indexed by the 10 bits they spell: five look-ups per key.
+_PAIRS = tuple(first + second for first in _BASE32 for second in _BASE32)
 
 
 def _hash10(source: RecordKey) -> str:
@@ -34,7 +36,14 @@ def _hash10(source: RecordKey) -> str:
     """
     digest = hashlib.sha256(str(source).encode()).digest()
     bits = int.from_bytes(digest[:7], "big") >> 6  # the first 50 of 56 bits
-    return "".join(_BASE32[(bits >> shift) & 31] for shift in range(45, -5, -5))
+    pairs = _PAIRS
+    return (
+        pairs[bits >> 40]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
 
 
 def _uuid(source: RecordKey) -> str:
