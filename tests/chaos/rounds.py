@@ -12,13 +12,14 @@ import subprocess
 import time
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
 from syncloom.connectors.creatio import CreatioConnector
 from syncloom.simulators.creatio.seeding import seed_id
 from syncloom.store import make_engine
-from tests.chaos.judge import PREFIX, RoundReport, judge
+from tests.chaos.judge import PREFIX, RoundReport, Tally, judge
 from tests.chaos.world import ChaosWorld, wait_until
 
 # A Creatio Order in this status is synced (the orders flow's filter).
@@ -161,8 +162,34 @@ def run_round(
     tally = judge(world)
     world.stop_workers()
     hooks = dict(Counter(world.relay.counts) - hooks_before) if world.relay else {}
+    return _report(
+        world,
+        round_no,
+        tally,
+        before,
+        (new, updated, kills),
+        (converged, took_s),
+        deleted=deletes,
+        webhooks=hooks,
+        orders=tally.orders,
+        lines=tally.lines,
+    )
+
+
+def _report(
+    world: ChaosWorld,
+    round_no: int,
+    tally: Tally,
+    faults_before: dict[str, dict[str, int]],
+    made: tuple[int, int, int],
+    ending: tuple[bool, float],
+    **extra: Any,
+) -> RoundReport:
+    """The round's figures: what it made (new, updated, kills), how it ended, and the faults."""
+    new, updated, kills = made
+    converged, took_s = ending
     faults = {
-        name: _delta(sim.admin("stats")["faults_injected"], before[name])
+        name: _delta(sim.admin("stats")["faults_injected"], faults_before[name])
         for name, sim in world.sims.items()
     }
     return RoundReport(
@@ -178,10 +205,7 @@ def run_round(
         converged=converged,
         converge_s=round(took_s, 1),
         examples=tally.examples,
-        deleted=deletes,
-        webhooks=hooks,
-        orders=tally.orders,
-        lines=tally.lines,
+        **extra,
     )
 
 
@@ -262,23 +286,13 @@ def run_cluster_round(
         print(unfinished_runs(world))
     world.stop_workers()
     executors[:] = sorted(live)
-    faults = {
-        name: _delta(sim.admin("stats")["faults_injected"], before[name])
-        for name, sim in world.sims.items()
-    }
-    return RoundReport(
-        round=round_no,
-        created=new,
-        updated=updated,
-        kills=kills,
-        faults=faults,
-        accounts=tally.accounts,
-        lost=tally.lost,
-        duplicated=tally.duplicated,
-        divergent=tally.divergent,
-        converged=converged,
-        converge_s=round(took_s, 1),
-        examples=tally.examples,
+    return _report(
+        world,
+        round_no,
+        tally,
+        before,
+        (new, updated, kills),
+        (converged, took_s),
         database="postgresql",
         workers=len(live),
         events=events,
