@@ -128,11 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="syncloom workers (PostgreSQL)")
     parser.add_argument("--gateway-slots", type=int, default=2)
+    parser.add_argument(
+        "--keep", metavar="DIR", type=Path, help="leave the SQLite file and logs in DIR"
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     count = int(args.rate * seconds)
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        tmp = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         world = stack.enter_context(
             cluster(args.postgres, tmp, records=count, flow=FLOW, limits=budget(args.gateway_slots))
         )
