@@ -194,16 +194,24 @@ def engine_installation(
 
 
 def engine_load(
-    target: Target, crm_url: str, erp_url: str, ca_file: str | None, workdir: Path
+    target: Target,
+    crm_url: str,
+    erp_url: str,
+    ca_file: str | None,
+    workdir: Path,
+    read_ahead: bool = True,
 ) -> tuple[int, float]:
     """The same load through BulkLoad on a SQLite file (set-up not timed)."""
     with engine_installation(target, crm_url, erp_url, ca_file, workdir) as (inst, bridge, _):
         started = time.perf_counter()
-        run = bridge.run(BulkLoad.for_flow(inst, "accounts", page_size=PAGE).run())
+        load = BulkLoad.for_flow(inst, "accounts", page_size=PAGE, read_ahead=read_ahead)
+        run = bridge.run(load.run())
         return int(run.counts.get("created", 0)), time.perf_counter() - started
 
 
-def measure(target: Target, records: int, latency_ms: float, mode: str) -> tuple[int, float]:
+def measure(
+    target: Target, records: int, latency_ms: float, mode: str, read_ahead: bool = True
+) -> tuple[int, float]:
     """Start fresh simulators and time one load; returns (customers written, seconds)."""
     crm_plan, erp_plan = FaultPlan(seed=1), FaultPlan(seed=2)
     crm_sim = CreatioSimulator(records=records, faults=crm_plan)
@@ -220,17 +228,17 @@ def measure(target: Target, records: int, latency_ms: float, mode: str) -> tuple
         crm_plan.configure("", latency_ms)
         erp_plan.configure("", latency_ms)
         if mode == "bulk":
-            return engine_load(target, crm.base_url, erp.base_url, ca_file, Path(tmp))
+            return engine_load(target, crm.base_url, erp.base_url, ca_file, Path(tmp), read_ahead)
         started = time.perf_counter()
         written = asyncio.run(bare_loop(target, crm.base_url, erp.base_url, ca_file))
         return written, time.perf_counter() - started
 
 
-def compare(target: Target, records: int, latency_ms: float) -> bool:
+def compare(target: Target, records: int, latency_ms: float, read_ahead: bool = True) -> bool:
     """Print both rates and the ratio; False when a load did not write every record."""
     rates = {}
     for mode in ("bare", "bulk"):
-        written, seconds = measure(target, records, latency_ms, mode)
+        written, seconds = measure(target, records, latency_ms, mode, read_ahead)
         if written != records:
             print(f"{target.name} {mode}: wrote {written} of {records} records")
             return False
@@ -251,13 +259,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=None)
     parser.add_argument("--latency-ms", default="0,50", help="comma-separated latencies")
     parser.add_argument("--target", choices=[t.name for t in TARGETS], default=None)
+    parser.add_argument(
+        "--no-read-ahead",
+        action="store_true",
+        help="BulkLoad reads each page only after the one before has settled",
+    )
     args = parser.parse_args(argv)
     records = args.records or (2_000 if args.quick else 100_000)
     ok = True
     for latency in (float(x) for x in args.latency_ms.split(",")):
         for target in TARGETS:
             if args.target in (None, target.name):
-                ok = compare(target, records, latency) and ok
+                ok = compare(target, records, latency, not args.no_read_ahead) and ok
     return 0 if ok else 1
 
 
