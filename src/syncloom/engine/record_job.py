@@ -42,6 +42,7 @@ from syncloom.engine.ledger import SqlWriteLedger
 from syncloom.engine.lookups import LookupRunner
 from syncloom.engine.mapper import FieldMapMapper
 from syncloom.engine.matcher import Matcher, MatchKind
+from syncloom.engine.parents import Parents
 from syncloom.engine.record_log import RecordLog
 from syncloom.engine.succession import Retirement, Succession
 from syncloom.engine.sync_plan import SyncPlan, jsonable, plan_sync
@@ -55,8 +56,6 @@ from syncloom.errors import (
 from syncloom.store.models import LinkState
 
 __all__ = ["FlowSide", "JobOutcome", "RecordJob"]
-
-_EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -109,20 +108,6 @@ class _Pair:
     source: Record | None
     target: Record | None
     link: LinkView | None
-
-
-@dataclass(frozen=True)
-class _Parent:
-    """A record this record points at through a dependency, synced by ``job`` first."""
-
-    dep: Dependency
-    job: RecordJob
-    key: RecordKey
-    child: RecordKey
-
-    @property
-    def ident(self) -> tuple[str, str]:
-        return (self.dep.flow, str(self.key))
 
 
 class RecordJob:
@@ -188,7 +173,7 @@ class RecordJob:
             return self.routes.get(link.legal_entity, self)
         if side is not self.source:
             return self
-        source = await self._read(self.source, str(hint))
+        source = await self.read_side(self.source, str(hint))
         entity = self.legal_entity(source) if source is not None else None
         return self.routes.get(entity, self) if entity is not None else self
 
@@ -279,12 +264,13 @@ class RecordJob:
             for end in (self.source, self.target):
                 keys.setdefault(end.side, link.key(end.side) or "")
         source, target = await settle_both(
-            self._read(self.source, keys.get(self.source.side)),
-            self._read(self.target, keys.get(self.target.side)),
+            self.read_side(self.source, keys.get(self.source.side)),
+            self.read_side(self.target, keys.get(self.target.side)),
         )
         return _Pair(source, target, link)
 
-    async def _read(self, end: FlowSide, key: str | None) -> Record | None:
+    async def read_side(self, end: FlowSide, key: str | None) -> Record | None:
+        """The record behind ``key`` on one end of this flow (a group on an aggregate source)."""
         if not key:
             return None
         ident = RecordKey.parse(key).id
@@ -439,85 +425,14 @@ class RecordJob:
         Raises:
             TransientError: a parent could not be synced yet; the record waits and retries.
         """
-        (values,) = await self._resolve_all(self.flow.depends_on, [source])
+        (values,) = await self.parent_values(self.flow.depends_on, [source])
         return values
 
-    async def _resolve_all(
+    async def parent_values(
         self, dependencies: Sequence[Dependency], records: Sequence[Record]
     ) -> list[dict[str, object]]:
         """The parent values of each record; every distinct parent synced once, all at once."""
-        wanted = [self._parents_of(dependencies, record) for record in records]
-        distinct = {parent.ident: parent for found in wanted for parent in found}
-        synced = await settle_all(self._synced_twin(p) for p in distinct.values())
-        twins = dict(zip(distinct, synced, strict=True))
-        fields = await self._twin_fields(
-            {twins[p.ident]: p.job for found in wanted for p in found if _reads_fields(p.dep)}
-        )
-        return [
-            {
-                p.dep.target: self._render_twin(twins[p.ident], p.dep.value, fields)
-                for p in found
-                if p.dep.target
-            }
-            for found in wanted
-        ]
-
-    def _parents_of(self, dependencies: Sequence[Dependency], record: Record) -> list[_Parent]:
-        found = []
-        for dep in dependencies:
-            parent_id = record.values.get(dep.field)
-            if dep.key is not None and parent_id:
-                parent_id = render_template(dep.key, {}, record.values)
-            if not parent_id or parent_id == _EMPTY_GUID or self.parents is None:
-                continue
-            parent = self.parents(dep.flow)
-            near, _ = self._parent_ends(parent)
-            found.append(_Parent(dep, parent, near.key(str(parent_id)), record.key))
-        return found
-
-    def _parent_ends(self, parent: RecordJob) -> tuple[FlowSide, FlowSide]:
-        """The parent flow's end our record points at, and the end its twin lives on.
-
-        A lookup usually names the parent flow's source (an Opportunity's Account); but a flow
-        that keeps CRM lookups in step with ERP records has the CRM as its target, so a CRM
-        record's lookup names the parent's target and the twin is the parent's source.
-        """
-        ours = self.source.connection
-        if parent.source.connection != ours and parent.target.connection == ours:
-            return parent.target, parent.source
-        return parent.source, parent.target
-
-    async def _synced_twin(self, parent: _Parent) -> str:
-        job, key = parent.job, parent.key
-        near, _ = self._parent_ends(job)
-        twin = _created_twin(job.binder.find(str(key), near.side), near.side)
-        if twin is None:
-            # No twin, or only a reserved key whose create has not finished (a parent job
-            # killed or failed between the two): the reserved key names no record yet, so the
-            # parent's job runs (and resumes its create) before anything points at it.
-            await job.run(key)
-            twin = _created_twin(job.binder.find(str(key), near.side), near.side)
-        if twin is None:
-            raise TransientError(
-                f"parent {key} of flow {parent.dep.flow!r} is not synced yet",
-                record_key=str(parent.child),
-            )
-        return twin
-
-    async def _twin_fields(self, twins: Mapping[str, RecordJob]) -> dict[str, Values]:
-        """The values of every twin a dependency's template reads, read concurrently."""
-        reads = await settle_all(
-            job._read(self._parent_ends(job)[1], twin) for twin, job in twins.items()
-        )
-        return {
-            twin: record.values if record else {} for twin, record in zip(twins, reads, strict=True)
-        }
-
-    @staticmethod
-    def _render_twin(twin: str, template: str, fields: Mapping[str, Values]) -> object:
-        key = RecordKey.parse(twin)
-        names = {"target_id": key.id, "target_key": twin}
-        return render_template(template, names, fields.get(twin, {}))
+        return await Parents(self.source, self.parents).values(dependencies, records)
 
     async def create_or_match(
         self, source: Record, link: LinkView | None, overrides: Mapping[str, object] | None
@@ -616,7 +531,7 @@ class RecordJob:
         if spec is None:
             return []
         lines = await self.read_lines(source)
-        parents = await self._resolve_all(spec.depends_on, lines)
+        parents = await self.parent_values(spec.depends_on, lines)
         return [
             (line, {**self.mapper.map_line(line.values), **values})
             for line, values in zip(lines, parents, strict=True)
@@ -671,7 +586,7 @@ class RecordJob:
                 f"ambiguous match on tier {found.tier}: {candidates}", record_key=str(source.key)
             )
         if found.kind is MatchKind.MATCHED and found.key is not None:
-            return await self._read(self.target, str(found.key))
+            return await self.read_side(self.target, str(found.key))
         return None
 
     async def create(self, payload: Values, ident: str) -> Record:
@@ -682,7 +597,7 @@ class RecordJob:
         except AlreadyExistsError as exc:
             # The system names the existing record when it keys records itself (by an
             # external id); otherwise it is the key we reserved.
-            existing = await self._read(self.target, str(self.target.key(exc.key or ident)))
+            existing = await self.read_side(self.target, str(self.target.key(exc.key or ident)))
             if existing is None:
                 raise TransientError("the reserved key exists but cannot be read yet") from None
             return await self._catch_up(existing, payload)
@@ -884,15 +799,3 @@ class RecordJob:
                 session, flow=self.flow.name, record_key=str(source.key), action=action, diff=diff
             )
             self.dead_letters.resolve(session, self.flow.name, str(source.key))
-
-
-def _created_twin(link: LinkView | None, side: Side) -> str | None:
-    """The twin's key across ``link`` from ``side`` once it exists; None while only reserved."""
-    if link is None or link.state is LinkState.PENDING:
-        return None
-    return link.key(side.other)
-
-
-def _reads_fields(dep: Dependency) -> bool:
-    """Whether a dependency's value reads fields of the parent's twin (not only its key)."""
-    return bool(dep.target) and "{field:" in dep.value
