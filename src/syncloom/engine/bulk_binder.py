@@ -247,11 +247,13 @@ class PageBinder:
     def settle(self, session: Session, settled: Iterable[Settled]) -> None:
         """Stamp written pairs as linked and release their leases (caller's transaction)."""
         now = self._clock.now_utc()
+        # The source key is the one the link was reserved or found under, never a new one:
+        # leaving it out of the SET spares its unique index an update per row.
+        target = _attr(self.source_side.other)
         rows = [
             {
                 "link_id": done.link_id,
-                "crm_key": done.crm_key,
-                "erp_key": done.erp_key,
+                target: done.erp_key if target == "erp_key" else done.crm_key,
                 "base_snapshot": self._sealed(done.planned.base),
                 "crm_hash": done.crm_hash,
                 "erp_hash": done.erp_hash,
@@ -268,7 +270,8 @@ class PageBinder:
             [r for r in rows if "legal_entity" not in r],
         ):
             if group:
-                execute_rows(session, _settle_statement(now, "legal_entity" in group[0]), group)
+                statement = _settle_statement(now, target, "legal_entity" in group[0])
+                execute_rows(session, statement, group)
 
     def release(self, session: Session, link_ids: Collection[int]) -> None:
         """Give up the leases of records the page did not finish (caller's transaction)."""
@@ -298,11 +301,10 @@ def _links_table() -> Table:
     return table
 
 
-def _settle_statement(now: datetime, with_entity: bool) -> Any:
+def _settle_statement(now: datetime, target_key: str, with_entity: bool) -> Any:
     table = _links_table()
     values: dict[str, Any] = {
-        name: bindparam(name)
-        for name in ("crm_key", "erp_key", "base_snapshot", "crm_hash", "erp_hash")
+        name: bindparam(name) for name in (target_key, "base_snapshot", "crm_hash", "erp_hash")
     }
     if with_entity:
         values["legal_entity"] = bindparam("legal_entity")
