@@ -168,6 +168,44 @@ def test_record_log_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path)
             LogEntryView.of(row, _vault())
 
 
+def test_dead_letter_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path):
+    from sqlalchemy import select
+
+    from syncloom.portal.dead_letters import DeadLetterView
+    from syncloom.store import make_engine, session_factory, upgrade
+    from syncloom.store.accounts import Accounts
+    from syncloom.store.models import DeadLetter
+
+    url = f"sqlite:///{tmp_path / 'syncloom.db'}"
+    upgrade(url)
+    sessions = session_factory(make_engine(url))
+    with sessions.begin() as session:
+        tenant = Accounts(session).create_tenant("acme", "Acme").id
+    vault = _vault()
+    queue = DeadLetterQueue(sessions, tenant, SystemClock(), vault)
+    # Vendors echo the refused values in their error text.
+    error = f"the name {SECRET} is already used by ada@example.com"
+    letter_id = queue.park(
+        flow="f",
+        record_key="k",
+        payload={"key": "k"},
+        error_class="ValidationError",
+        error_text=error,
+        attempts=1,
+    )
+    stored = _stored_bytes(tmp_path)
+    assert SECRET.encode() not in stored
+    assert b"ada@example.com" not in stored
+    assert queue.get(letter_id).error_text == error
+    assert [letter.error_text for letter in queue.list()] == [error]
+    with sessions() as session:
+        row = session.scalars(select(DeadLetter)).one()
+        assert row.error_text.startswith("sealed:")
+        assert DeadLetterView.of(row, vault).error_text == error  # what the portal shows
+        with pytest.raises(VaultError):
+            DeadLetterView.of(row, _vault())
+
+
 @pytest.mark.e2e
 def test_link_snapshots_are_sealed_at_rest_and_open_for_the_next_sync(tmp_path):
     from syncloom.engine.flows import Side

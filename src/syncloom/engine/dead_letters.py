@@ -5,8 +5,9 @@ payload, the error class and the system's own error text. An operator can edit t
 (as field overrides applied on the next attempt), replay one or many, or dismiss. A dead
 letter closes itself when a newer version of the same record syncs.
 
-With a vault, each payload is sealed at rest (see :mod:`syncloom.engine.privacy`) and opened
-again by the read methods.
+With a vault, each payload and error text is sealed at rest (see
+:mod:`syncloom.engine.privacy`; vendors echo the values they refused) and opened again by the
+read methods.
 """
 
 from __future__ import annotations
@@ -17,12 +18,29 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.engine.clock import Clock
-from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, seal, unseal
+from syncloom.engine.privacy import (
+    DEAD_LETTER_ERROR,
+    DEAD_LETTER_PAYLOAD,
+    seal,
+    seal_text,
+    unseal,
+    unseal_text,
+)
 from syncloom.errors import ConfigError
 from syncloom.store.models import DeadLetter, DeadLetterStatus
 from syncloom.vault import Vault
 
-__all__ = ["DeadLetterQueue"]
+__all__ = ["DeadLetterQueue", "open_error", "seal_error"]
+
+
+def seal_error(vault: Vault | None, tenant_id: int, text: str) -> str:
+    """A dead letter's error text as stored: sealed when there is a vault."""
+    return seal_text(vault, tenant_id, DEAD_LETTER_ERROR, text) or ""
+
+
+def open_error(vault: Vault | None, tenant_id: int, stored: str) -> str:
+    """A dead letter's error text as written, sealed or not."""
+    return unseal_text(vault, tenant_id, DEAD_LETTER_ERROR, stored) or ""
 
 
 class DeadLetterQueue:
@@ -44,9 +62,10 @@ class DeadLetterQueue:
         return seal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, payload)
 
     def _opened(self, session: Session, letter: DeadLetter) -> DeadLetter:
-        """Detach ``letter`` and give it its plain payload (never written back)."""
+        """Detach ``letter`` and give it its plain payload and text (never written back)."""
         session.expunge(letter)
         letter.payload = unseal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, letter.payload)
+        letter.error_text = open_error(self.vault, self.tenant_id, letter.error_text)
         return letter
 
     def park(
@@ -67,7 +86,7 @@ class DeadLetterQueue:
                 session.add(letter)
             letter.payload = self._seal(payload)
             letter.error_class = error_class
-            letter.error_text = error_text
+            letter.error_text = seal_error(self.vault, self.tenant_id, error_text)
             letter.attempts = attempts
             letter.status = DeadLetterStatus.OPEN
             session.flush()

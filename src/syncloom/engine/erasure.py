@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncloom.engine.dead_letters import open_error
 from syncloom.engine.privacy import (
     DEAD_LETTER_PAYLOAD,
     LINK_SNAPSHOT,
@@ -65,7 +66,7 @@ class _Eraser:
                 keys.add(entry.record_key)
         for letter in self.session.scalars(DeadLetter.scoped(self.tenant_id)):
             payload = unseal(self.vault, self.tenant_id, DEAD_LETTER_PAYLOAD, letter.payload)
-            if _mentions(email, payload, letter.error_text):
+            if _mentions(email, payload, open_error(self.vault, self.tenant_id, letter.error_text)):
                 keys.add(letter.record_key)
         for link in self.session.scalars(Link.scoped(self.tenant_id)):
             snapshot = unseal(self.vault, self.tenant_id, LINK_SNAPSHOT, link.base_snapshot)

@@ -36,6 +36,7 @@ from syncloom.store.models import DeadLetter, DeadLetterStatus, RecordLogEntry
 from syncloom.vault import Binding, Vault
 
 __all__ = [
+    "DEAD_LETTER_ERROR",
     "DEAD_LETTER_PAYLOAD",
     "LINK_SNAPSHOT",
     "PRIVACY_DOCUMENT",
@@ -56,6 +57,7 @@ RECORD_LOG_DIFF = "record_log.diff"
 RECORD_LOG_ERROR = "record_log.error"
 LINK_SNAPSHOT = "link.base_snapshot"
 DEAD_LETTER_PAYLOAD = "dead_letter.payload"
+DEAD_LETTER_ERROR = "dead_letter.error_text"
 _SEALED = "sealed"
 _SEALED_TEXT = "sealed:"
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from syncloom.engine.dead_letters import DeadLetterQueue
+from syncloom.engine.dead_letters import DeadLetterQueue, open_error
 from syncloom.engine.privacy import DEAD_LETTER_PAYLOAD, unseal
 from syncloom.portal.auth import Principal
 from syncloom.portal.control import Queued
@@ -65,7 +65,8 @@ class DeadLetterView(BaseModel):
         """The view of one row (its payload opened with ``vault`` when sealed)."""
         view = cls.model_validate(row, from_attributes=True)
         payload = unseal(vault, row.tenant_id, DEAD_LETTER_PAYLOAD, row.payload)
-        return view.model_copy(update={"payload": payload})
+        text = open_error(vault, row.tenant_id, row.error_text)
+        return view.model_copy(update={"payload": payload, "error_text": text})
 
 
 def list_letters(session: Session, tenant_id: int, query: DeadLetterFilter) -> list[DeadLetter]:
