@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from syncloom.engine.clock import SystemClock
 from syncloom.errors import ConfigError, VaultError
 from syncloom.settings import Settings
 from syncloom.store import Accounts, make_engine, session_factory, upgrade
@@ -241,6 +242,37 @@ def test_rotation_can_drop_retired_keys_once_unused(engine, tmp_path):
     assert report.retired_key_ids == ()
     assert ring.retired == ()
     assert _opened(engine, Vault(ring)) == sealed
+
+
+def test_rotation_keeps_a_retired_key_that_sealed_history_still_needs(engine, tmp_path):
+    from syncloom.engine.dead_letters import DeadLetterQueue
+    from syncloom.engine.record_log import RecordLog
+    from syncloom.store.models import Tenant
+
+    settings = Settings(key_file=tmp_path / "master.key")
+    old = open_vault(settings, engine)
+    _seal_some(engine, old, 2)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        tenant = session.query(Tenant).first().id
+    with sessions.begin() as session:
+        RecordLog(sessions, tenant, old).add(
+            session, flow="f", record_key="k", action="failed", diff={"a": 1}, error="refused"
+        )
+    DeadLetterQueue(sessions, tenant, SystemClock(), old).park(
+        flow="f", record_key="k", payload={"k": 1}, error_class="E", error_text="no", attempts=1
+    )
+
+    report = rotate_master_key(settings, engine, drop_retired=True)
+
+    # Credentials moved to the new key, but the history sealed under the old one still needs
+    # it: dropping it would leave the record log and the dead letter unreadable.
+    assert report.retired_key_ids == (old.keyring.current.key_id,)
+    vault = Vault(read_keyring_file(settings.key_file))
+    (entry,) = RecordLog(sessions, tenant, vault).history("f", "k")
+    assert (entry.diff, entry.error) == ({"a": 1}, "refused")
+    (letter,) = DeadLetterQueue(sessions, tenant, SystemClock(), vault).list()
+    assert (letter.payload, letter.error_text) == ({"k": 1}, "no")
 
 
 def test_rotation_from_an_environment_key_writes_a_new_keyring_file(engine, tmp_path):

@@ -169,7 +169,7 @@ def vault_rotate(
         typer.Option(help="Write the new keyring here (uses the key already in it, if any)."),
     ] = None,
     drop_retired: Annotated[
-        bool, typer.Option(help="Forget old keys once no credential needs them.")
+        bool, typer.Option(help="Forget old keys once nothing stored needs them.")
     ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:

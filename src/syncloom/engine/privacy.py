@@ -25,15 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncloom.engine import intake_events
 from syncloom.errors import ConfigError, VaultError
 from syncloom.store.audit import AuditLog
 from syncloom.store.config_versions import ConfigVersions
-from syncloom.store.models import DeadLetter, DeadLetterStatus, RecordLogEntry
-from syncloom.vault import Binding, Vault
+from syncloom.store.models import DeadLetter, DeadLetterStatus, Link, RecordLogEntry
+from syncloom.vault import Binding, Vault, key_id_of
 
 __all__ = [
     "DEAD_LETTER_ERROR",
@@ -45,6 +45,7 @@ __all__ = [
     "PurgeReport",
     "is_sealed",
     "purge",
+    "sealed_key_ids",
     "retention_of",
     "seal",
     "seal_text",
@@ -64,6 +65,43 @@ _SEALED_TEXT = "sealed:"
 
 def _binding(tenant_id: int, purpose: str) -> Binding:
     return Binding(tenant_id=tenant_id, owner_id=purpose, purpose=purpose)
+
+
+# Every column that may hold a sealed value: the master keys they need outlive a rotation.
+_SEALED_COLUMNS = (
+    RecordLogEntry.diff,
+    RecordLogEntry.error,
+    DeadLetter.payload,
+    DeadLetter.error_text,
+    Link.base_snapshot,
+)
+
+
+def sealed_key_ids(engine: Engine) -> set[str]:
+    """The ids of the master keys some sealed payload, diff, text or snapshot was sealed with.
+
+    A rotation re-seals the credentials only; history stays sealed under the key it was
+    written with, so a retired key may be forgotten only once no such value needs it. Reads
+    every sealed column once: a maintenance step, not a query for a hot path.
+    """
+    found: set[str] = set()
+    with Session(engine) as session:
+        for column in _SEALED_COLUMNS:
+            query = select(column).where(column.is_not(None)).execution_options(yield_per=1000)
+            for stored in session.scalars(query):
+                blob = _sealed_blob(stored)
+                if blob is not None:
+                    found.add(key_id_of(blob))
+    return found
+
+
+def _sealed_blob(stored: object) -> bytes | None:
+    if isinstance(stored, str) and stored.startswith(_SEALED_TEXT):
+        return base64.b64decode(stored[len(_SEALED_TEXT) :])
+    if is_sealed(stored):
+        assert isinstance(stored, dict)
+        return base64.b64decode(stored[_SEALED])
+    return None
 
 
 def is_sealed(stored: object) -> bool:

@@ -171,7 +171,8 @@ def rotate_master_key(
     retired) is written to disk before any row changes, so a crash at any point leaves a
     keyring that opens every row. Only then are the rows re-sealed, in one transaction.
     Retired keys are dropped from the file only with ``drop_retired`` and only once no row
-    needs them.
+    needs them: no credential, and no sealed history (which stays under the key it was
+    written with until retention or erasure removes it).
 
     Args:
         settings: where the current key comes from.
@@ -199,7 +200,7 @@ def rotate_master_key(
     write_keyring_file(destination, keyring)
     with Session(engine) as session, session.begin():
         resealed = rotate_credentials(session, Vault(keyring))
-    if drop_retired and stored_key_ids(engine) <= {new_key.key_id}:
+    if drop_retired and stored_key_ids(engine) | _history_key_ids(engine) <= {new_key.key_id}:
         keyring = keyring.without_retired()
         write_keyring_file(destination, keyring)
     return RotationReport(
@@ -208,6 +209,16 @@ def rotate_master_key(
         retired_key_ids=tuple(k.key_id for k in keyring.retired),
         keyring_path=destination,
     )
+
+
+def _history_key_ids(engine: Engine) -> set[str]:
+    """Keys that sealed history (record-log diffs, dead letters, link snapshots) still needs."""
+    # Imported here: the privacy module, which knows the sealed columns, imports the vault.
+    from syncloom.engine.privacy import sealed_key_ids
+
+    if not inspect(engine).has_table(Connection.__tablename__):
+        return set()
+    return sealed_key_ids(engine)
 
 
 def _rotation_destination(settings: Settings, new_key_file: Path | None) -> Path:
