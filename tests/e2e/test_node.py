@@ -141,3 +141,23 @@ def test_a_throttled_scheduled_poll_waits_for_the_next_fire_and_loses_nothing(tm
         w.crm_sim.clear_faults()
         w.node.runtime.start(jobs.scheduled_poll, datetime.now(UTC), context).result(120)
         wait_for(lambda: _linked(w) == 2, what="both accounts synced on the next fire")
+
+
+def test_a_fire_while_its_flow_is_still_being_polled_reads_nothing(tmp_path):
+    from datetime import UTC, datetime
+
+    from syncloom.engine import jobs
+    from syncloom.engine.poll_guard import PollGuard
+
+    with node_world(tmp_path, ACCOUNTS_FLOW, records=2) as w:
+        assert w.node.runtime is not None
+        context = f"{w.tenant_id}:accounts"
+        guard = PollGuard(w.node.sessions.kw["bind"])
+        with guard.hold(w.tenant_id, "accounts") as polling:  # a poll of this flow runs
+            assert polling
+            w.node.runtime.start(jobs.scheduled_poll, datetime.now(UTC), context).result(120)
+            with w.node.sessions() as session:
+                assert session.query(Run).filter_by(flow="accounts").count() == 0
+        # Once that poll is done, the next fire reads as usual.
+        w.node.runtime.start(jobs.scheduled_poll, datetime.now(UTC), context).result(120)
+        wait_for(lambda: _linked(w) == 2, what="both accounts synced on the next fire")

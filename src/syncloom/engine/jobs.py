@@ -17,6 +17,7 @@ from typing import Any
 from syncloom.connectors.base import Record, RecordKey
 from syncloom.engine import intake_events
 from syncloom.engine.installation import Installation
+from syncloom.engine.poll_guard import PollGuard
 from syncloom.engine.poller import Tx
 from syncloom.engine.retry import RetryAction
 from syncloom.engine.runtime import (
@@ -286,12 +287,20 @@ def scheduled_poll(fire_time: datetime, context: str) -> None:
     """A flow's cron schedule fired: poll it (``context`` is ``"<tenant id>:<flow>"``)."""
     del fire_time  # the watermark, not the fire time, says where to read from
     tenant, _, flow = context.partition(":")
-    try:
-        _poll(int(tenant), flow)
-    except TransientError as exc:
-        # Throttled or unavailable: the run row says why, and the next fire reads from the
-        # same watermark, so nothing is lost by waiting for it instead of failing loudly.
-        _log.warning("poll_deferred", tenant_id=int(tenant), flow=flow, error=str(exc))
+    tenant_id = int(tenant)
+    guard = PollGuard(installation(tenant_id).sessions.kw["bind"])
+    with guard.hold(tenant_id, flow) as polling:
+        if not polling:
+            # The last fire's poll still reads (a large first load, a slow source): a second
+            # poll from the same watermark would only read the same pages again.
+            _log.info("poll_skipped", tenant_id=tenant_id, flow=flow, reason="still polling")
+            return
+        try:
+            _poll(tenant_id, flow)
+        except TransientError as exc:
+            # Throttled or unavailable: the run row says why, and the next fire reads from the
+            # same watermark, so nothing is lost by waiting for it instead of failing loudly.
+            _log.warning("poll_deferred", tenant_id=tenant_id, flow=flow, error=str(exc))
 
 
 def replay_dead_letter(runtime: Runtime, tenant_id: int, letter_id: int) -> str:
