@@ -212,6 +212,7 @@ class BulkLoad:
         taken only by the call for its cursor, once this page's checkpoint has committed.
         """
         snapshot = await self.prepare()
+        self.reader.page_size = self.page_size  # a caller may have changed it since
         page = await self.reader.read(run_id, since, cursor)
         try:
             return await self._settle_page(run_id, since, page, snapshot)
