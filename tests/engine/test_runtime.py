@@ -393,3 +393,31 @@ def test_schedule_inside_the_changed_hour_follows_the_documented_rule(runtime):
     # 02:30 happens twice on 2026-10-25 (CEST, then CET): the schedule fires on both.
     autumn = _fired_utc("rt-0230", _utc(10, 24, 12), _utc(10, 25, 12), runtime)
     assert autumn == [_utc(10, 25, 0, 30), _utc(10, 25, 1, 30)]
+
+
+@pytest.mark.pg
+def test_a_burst_of_enqueues_refreshes_the_queue_tables_statistics(pg_url):
+    from syncloom.engine.runtime import migrate_runtime
+    from syncloom.engine.runtime.runtime import ANALYZE_AFTER
+
+    with _fresh_pg_database(pg_url) as url:
+        migrate_runtime(url)
+        engine = sa.create_engine(url)
+        stats = sa.text(
+            "SELECT last_analyze FROM pg_stat_user_tables "
+            "WHERE schemaname = 'dbos' AND relname = 'workflow_status'"
+        )
+        try:
+            runtime = Runtime(url, executor_id="rt-analyze")
+            runtime._after_enqueues(engine, ANALYZE_AFTER - 1)
+            with engine.connect() as conn:
+                assert conn.execute(stats).scalar() is None  # not yet: under the threshold
+            runtime._after_enqueues(engine, 1)
+            deadline = time.monotonic() + 10
+            with engine.connect() as conn:
+                while conn.execute(stats).scalar() is None:  # the stats collector lags a little
+                    assert time.monotonic() < deadline, "workflow_status was never analysed"
+                    time.sleep(0.2)
+                    conn.rollback()
+        finally:
+            engine.dispose()

@@ -37,6 +37,7 @@ class Transaction:
         self._client = client
         self._queues = queues
         self._app_version = app_version
+        self.enqueued = 0
 
     def enqueue(
         self,
@@ -78,4 +79,5 @@ class Transaction:
         handle: WorkflowHandle[object] = self._client.enqueue_in_transaction(
             self.connection, options, *args
         )
+        self.enqueued += 1
         return handle.get_workflow_id()
