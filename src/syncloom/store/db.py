@@ -20,6 +20,7 @@ from syncloom.store import sqlite_writers
 __all__ = ["describe_url", "make_engine", "normalize_url", "session_factory", "sqlite_path"]
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+POSTGRES_POOL_SIZE = 16
 _POSTGRES_NAMES = {"postgres", "postgresql", "postgresql+psycopg"}
 
 
@@ -83,6 +84,12 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     parsed = normalize_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        # A worker's sixteen record jobs make their database calls at once. The stock pool
+        # keeps five connections and closes every extra one on return, so a busy worker
+        # opened and closed a few PostgreSQL connections a second (each a new server process).
+        # Connections are made only as calls need them and then kept.
+        kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
+        kwargs.setdefault("max_overflow", POSTGRES_POOL_SIZE)
         return create_engine(parsed, **kwargs)
     path = sqlite_path(parsed)
     if path is None:
