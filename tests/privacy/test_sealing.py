@@ -133,6 +133,33 @@ def test_rows_written_before_sealing_stay_readable(tmp_path):
     assert RecordLog(sessions, tenant, vault).history("f", "k")[0].diff == {"b": 2}
 
 
+@pytest.mark.e2e
+def test_a_bulk_load_parks_its_failures_sealed(tmp_path):
+    from sqlalchemy import select
+
+    from syncloom.engine.bulk import BulkLoad
+    from syncloom.store.models import DeadLetter
+
+    vault = _vault()
+    with world(tmp_path, BAD_FLOW, records=1) as w:
+        _protect(w.inst, vault)
+        ident = str(uuid.uuid4())
+        w.run(w.crm.create("Account", {"Name": SECRET, "Phone": "call me 4417"}, ident))
+        w.run(BulkLoad.for_flow(w.inst, "accounts").run())
+        parked = [
+            letter for letter in w.inst.dead_letters.list() if letter.record_key.endswith(ident)
+        ]
+        assert len(parked) == 1
+        assert "CREDITLIMIT" in parked[0].error_text  # opened for the reader
+        with w.sessions() as session:
+            row = session.scalars(select(DeadLetter).where(DeadLetter.id == parked[0].id)).one()
+            assert row.error_text.startswith("sealed:")  # sealed at rest
+            assert is_sealed(row.payload)
+        stored = _stored_bytes(tmp_path)
+        assert b"call me 4417" not in stored
+        assert SECRET.encode() not in stored
+
+
 def test_record_log_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path):
     from sqlalchemy import select
 

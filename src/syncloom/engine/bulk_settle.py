@@ -22,10 +22,17 @@ from syncloom.engine.bulk_plan import Action, Planned
 from syncloom.engine.bulk_rows import execute_rows
 from syncloom.engine.bulk_writer import PageWrites
 from syncloom.engine.clock import Clock
+from syncloom.engine.dead_letters import seal_error
 from syncloom.engine.flows import FieldDirection, Side
 from syncloom.engine.hashing import hash_values
 from syncloom.engine.mapper import FieldMapMapper
-from syncloom.engine.privacy import RECORD_LOG_DIFF, RECORD_LOG_ERROR, seal, seal_text
+from syncloom.engine.privacy import (
+    DEAD_LETTER_PAYLOAD,
+    RECORD_LOG_DIFF,
+    RECORD_LOG_ERROR,
+    seal,
+    seal_text,
+)
 from syncloom.errors import SyncError, TransientError
 from syncloom.store.models import (
     DeadLetter,
@@ -246,8 +253,10 @@ class PageSettler:
                 session.add(letter)
             else:
                 letter.attempts += 1
-            letter.payload = {"key": key, "reason": "bulk run"}
-            letter.error_class, letter.error_text = error_class, text
+            payload = {"key": key, "reason": "bulk run"}
+            letter.payload = seal(self._vault, self.tenant_id, DEAD_LETTER_PAYLOAD, payload)
+            letter.error_class = error_class
+            letter.error_text = seal_error(self._vault, self.tenant_id, text)
 
     def _review(self, session: Session, items: Sequence[Planned]) -> None:
         if not items:
