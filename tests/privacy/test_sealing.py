@@ -39,6 +39,18 @@ def _stored_bytes(tmp_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in tmp_path.glob("syncloom.db*"))
 
 
+def _tenant_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A migrated SQLite file with one tenant: its sessions and the tenant's id."""
+    from syncloom.store import make_engine, session_factory, upgrade
+    from syncloom.store.accounts import Accounts
+
+    url = f"sqlite:///{tmp_path / 'syncloom.db'}"
+    upgrade(url)
+    sessions = session_factory(make_engine(url))
+    with sessions.begin() as session:
+        return sessions, Accounts(session).create_tenant("acme", "Acme").id
+
+
 def _protect(inst, vault: Vault) -> None:  # type: ignore[no-untyped-def]
     inst.log.vault = vault
     inst.dead_letters.vault = vault
@@ -164,15 +176,9 @@ def test_record_log_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path)
     from sqlalchemy import select
 
     from syncloom.portal.history import LogEntryView
-    from syncloom.store import make_engine, session_factory, upgrade
-    from syncloom.store.accounts import Accounts
     from syncloom.store.models import RecordLogEntry
 
-    url = f"sqlite:///{tmp_path / 'syncloom.db'}"
-    upgrade(url)
-    sessions = session_factory(make_engine(url))
-    with sessions.begin() as session:
-        tenant = Accounts(session).create_tenant("acme", "Acme").id
+    sessions, tenant = _tenant_store(tmp_path)
     vault = _vault()
     # Vendors echo the refused values in their error text.
     error = f"ValidationError: the name {SECRET} is already used by ada@example.com"
@@ -199,15 +205,9 @@ def test_dead_letter_error_text_is_sealed_at_rest_and_opens_for_readers(tmp_path
     from sqlalchemy import select
 
     from syncloom.portal.dead_letters import DeadLetterView
-    from syncloom.store import make_engine, session_factory, upgrade
-    from syncloom.store.accounts import Accounts
     from syncloom.store.models import DeadLetter
 
-    url = f"sqlite:///{tmp_path / 'syncloom.db'}"
-    upgrade(url)
-    sessions = session_factory(make_engine(url))
-    with sessions.begin() as session:
-        tenant = Accounts(session).create_tenant("acme", "Acme").id
+    sessions, tenant = _tenant_store(tmp_path)
     vault = _vault()
     queue = DeadLetterQueue(sessions, tenant, SystemClock(), vault)
     # Vendors echo the refused values in their error text.
