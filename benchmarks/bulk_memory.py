@@ -56,7 +56,9 @@ flows:
 """
 
 
-class _Unsupported:
+class BulkOnly:
+    """A connector that serves pages and batches only; a bulk load calls nothing else."""
+
     async def get(self, entity: str, key: str) -> Record | None:
         return None
 
@@ -77,8 +79,11 @@ class _Unsupported:
     async def aclose(self) -> None:
         return None
 
+    async def iter_keys(self, entity: str, page_size: int = 1000) -> AsyncIterator[Sequence[str]]:
+        yield []
 
-class GeneratedSource(_Unsupported):
+
+class GeneratedSource(BulkOnly):
     """Accounts made up from their index on every read: a source of any size, no storage."""
 
     system = "gen"
@@ -114,7 +119,7 @@ class GeneratedSource(_Unsupported):
             yield [f"{n:08d}" for n in range(start, min(self.count, start + page_size))]
 
 
-class KeySink(_Unsupported):
+class KeySink(BulkOnly):
     """A target that accepts creates and only counts them (its memory is not the engine's)."""
 
     system = "sink"
@@ -138,9 +143,6 @@ class KeySink(_Unsupported):
             record = Record(RecordKey("sink", op.entity, key), dict(op.values), EPOCH, "1")
             out.append(OpResult(op, record))
         return out
-
-    async def iter_keys(self, entity: str, page_size: int = 1000) -> AsyncIterator[Sequence[str]]:
-        yield []
 
 
 def _peak_mb() -> float:

@@ -8,13 +8,14 @@ what it reads and when, and what each page leaves in the database, on SQLite and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from benchmarks.bulk_memory import BulkOnly
 from sqlalchemy import Table, insert, select
 
 from syncloom.connectors.base import (
@@ -26,7 +27,6 @@ from syncloom.connectors.base import (
     OpResult,
     Record,
     RecordKey,
-    Values,
 )
 from syncloom.engine.bridge import LoopBridge
 from syncloom.engine.bulk import BulkLoad
@@ -36,7 +36,7 @@ from syncloom.engine.clock import SystemClock
 from syncloom.engine.flows import FieldDirection, load_flows
 from syncloom.engine.hashing import hash_values
 from syncloom.engine.installation import ConnectionInfo, Installation
-from syncloom.errors import NotFoundError, TransientError
+from syncloom.errors import TransientError
 from syncloom.store import make_engine, session_factory, upgrade
 from syncloom.store.accounts import Accounts
 from syncloom.store.models import (
@@ -67,32 +67,7 @@ flows:
 """
 
 
-class _Unused:
-    async def get(self, entity: str, key: str) -> Record | None:
-        return None
-
-    async def search(self, entity: str, criteria: Values, limit: int = 50) -> Sequence[Record]:
-        return []
-
-    async def create(self, entity: str, values: Values, key: str | None = None) -> Record:
-        raise NotFoundError("not used by a bulk load")
-
-    async def update(
-        self, entity: str, key: str, values: Values, version: str | None = None
-    ) -> Record:
-        raise NotFoundError("not used by a bulk load")
-
-    async def delete(self, entity: str, key: str) -> None:
-        raise NotFoundError("not used by a bulk load")
-
-    async def aclose(self) -> None:
-        return None
-
-    async def iter_keys(self, entity: str, page_size: int = 1000) -> AsyncIterator[Sequence[str]]:
-        yield []
-
-
-class Source(_Unused):
+class Source(BulkOnly):
     """Accounts made up from their index; logs every call and how many were in flight."""
 
     system = "crm"
@@ -142,7 +117,7 @@ class Source(_Unused):
         return [OpResult(op) for op in ops]
 
 
-class Target(_Unused):
+class Target(BulkOnly):
     """An empty target that keeps every create it is sent."""
 
     system = "erp"
