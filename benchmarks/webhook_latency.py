@@ -31,25 +31,13 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from tests.e2e.world import flow_document
 from tests.scale.cluster import HOOK_SECRET, Cluster, cluster
 
 from syncloom.connectors.creatio import CreatioConnector
 from syncloom.store.models import RecordLogEntry
 
 WRITES = ("created", "updated")
-# Webhooks only: no schedule, so every job the run makes comes from a notice.
-FLOW = """
-flows:
-  - name: accounts
-    source: {connection: crm, entity: Account}
-    target: {connection: erp, entity: CUSTOMER}
-    key: {template: "SL{hash10}"}
-    fields:
-      - {source: Name, target: NAME}
-      - {source: Phone, target: DISPLAYCONTACT.PHONE1}
-    writeback:
-      - {field: UsrErpCustomerId, value: "{target_id}"}
-"""
 
 
 def budget(slots: int) -> dict[str, dict[str, float]]:
@@ -139,7 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.keep.mkdir(parents=True, exist_ok=True)
         tmp = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         world = stack.enter_context(
-            cluster(args.postgres, tmp, records=count, flow=FLOW, limits=budget(args.gateway_slots))
+            cluster(
+                args.postgres,
+                tmp,
+                records=count,
+                flow=flow_document(),  # webhooks only: no schedule, every job comes from a notice
+                limits=budget(args.gateway_slots),
+            )
         )
         base = start(world, args.workers, scaled=bool(args.postgres))
         hook = {"url": f"{base}/hooks/acme/crm", "secret": HOOK_SECRET, "entities": ["Account"]}
